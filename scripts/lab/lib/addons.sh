@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# Cluster add-ons: CoreDNS behind kube-dns 10.233.0.10, nodelocaldns on 169.254.25.10 on every node (as
+# kubespray), the PodSecurity namespaces, and a restricted user for permission-error tests.
+
+addons_apply() {
+  sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|g" -e "s|@DNS_SVC_IP@|$DNS_SVC_IP|g" \
+    -e "s|@NODELOCALDNS_IP@|$NODELOCALDNS_IP|g" -e "s|@CLUSTER_DOMAIN@|$CLUSTER_DOMAIN|g" \
+    "$LAB_DIR/manifests/addons.yaml" | kc apply -f - >/dev/null
+  restricted_kubeconfig
+}
+
+# A ServiceAccount that may only get/list/watch pods, with a long-lived token, as a kubeconfig.
+restricted_kubeconfig() {
+  local out="$LAB_STATE/kubeconfig-restricted" token
+  wait_for "the restricted user's token" 60 sh -c \
+    "$KUBECTL --kubeconfig '$LAB_STATE/kubeconfig' -n netdiag-lab get secret netdiag-restricted-token -o jsonpath='{.data.token}' | grep -q ."
+  token=$(kc -n netdiag-lab get secret netdiag-restricted-token -o jsonpath='{.data.token}' | base64 -d)
+  cat >"$out" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: netdiag-lab
+  cluster:
+    server: https://$HOST_IP:$APISERVER_PORT
+    certificate-authority-data: $(base64 -w0 <"$LAB_STATE/pki/ca.crt")
+users:
+- name: netdiag-restricted
+  user:
+    token: $token
+contexts:
+- name: netdiag-lab-restricted
+  context:
+    cluster: netdiag-lab
+    user: netdiag-restricted
+    namespace: default
+current-context: netdiag-lab-restricted
+YAML
+}
+
+wait_system_pods() {
+  wait_for "CoreDNS and nodelocaldns to be ready" 180 sh -c \
+    "$KUBECTL --kubeconfig '$LAB_STATE/kubeconfig' -n kube-system rollout status deploy/coredns --timeout=5s &&
+     $KUBECTL --kubeconfig '$LAB_STATE/kubeconfig' -n kube-system rollout status ds/nodelocaldns --timeout=5s"
+}
