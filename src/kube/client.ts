@@ -1,0 +1,386 @@
+/**
+ * The ONE module that imports @kubernetes/client-node. Everything else talks to the cluster through {@link KubeClient}
+ * and imports Kubernetes types from here.
+ *
+ * Every call takes an optional AbortSignal (the run's cancellation, passed down as a value) and is bounded by
+ * `--request-timeout`. Failures come back as {@link NetdiagError}s with one line of cause and one of fix; callers
+ * that expect a particular 403/404 pass `onFailure` to phrase it themselves.
+ */
+import { homedir } from 'node:os';
+import {
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  VersionApi,
+  Watch,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { ClientOptions as WebSocketClientOptions } from 'ws';
+import { NetdiagError, usageError } from '../lib/errors.js';
+import { classifyFailure, toClusterError, type ClassifiedFailure } from './failures.js';
+import {
+  kubeconfigSource,
+  mergeKubeconfigs,
+  readKubeconfigFiles,
+  selectAccess,
+  singleContextDocument,
+  type AccessSelection,
+  type KubeAccessOptions,
+  type MergedKubeconfig,
+} from './kubeconfig.js';
+
+export type {
+  V1Capabilities,
+  V1Container,
+  V1ContainerStatus,
+  V1DaemonSet,
+  V1Deployment,
+  V1EndpointSlice,
+  V1EphemeralContainer,
+  V1LabelSelector,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1PodSpec,
+  V1ReplicaSet,
+  V1ResourceAttributes,
+  V1SecurityContext,
+  V1Service,
+  V1StatefulSet,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+export type { KubeAccessOptions } from './kubeconfig.js';
+
+/** Per-call options. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  /** Lets a caller phrase an expected failure (e.g. 404 = unknown pod); return undefined for the generic message. */
+  readonly onFailure?: (failure: ClassifiedFailure) => NetdiagError | undefined;
+}
+
+/** Server version as `/version` returns it. */
+export interface ServerVersion {
+  readonly gitVersion: string;
+  readonly major: string;
+  readonly minor: string;
+  readonly platform: string;
+}
+
+/** Loads the kubeconfig like kubectl (see kubeconfig.ts) and applies the global flags. Pure of network access. */
+export function resolveAccess(
+  access: KubeAccessOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): { merged: MergedKubeconfig; selection: AccessSelection } {
+  const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, home)));
+  return { merged, selection: selectAccess(merged, access) };
+}
+
+export class KubeClient {
+  /** The namespace commands act in: `-n`, else the context's, else `default`. */
+  readonly namespace: string;
+  readonly selection: AccessSelection;
+  readonly requestTimeoutMs: number;
+  private readonly kubeConfig: KubeConfig;
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly discovery: DiscoveryV1Api;
+  private readonly authz: AuthorizationV1Api;
+  private readonly versionApi: VersionApi;
+
+  private constructor(selection: AccessSelection, requestTimeoutMs: number) {
+    this.selection = selection;
+    this.namespace = selection.namespace;
+    this.requestTimeoutMs = requestTimeoutMs;
+    this.kubeConfig = new KubeConfig();
+    try {
+      // JSON is YAML: client-node's own loader parses users (exec plugins, auth providers, tokens) exactly as usual.
+      this.kubeConfig.loadFromString(JSON.stringify(singleContextDocument(selection)));
+    } catch (err) {
+      throw usageError(`context "${selection.contextName}" is not a valid kubeconfig entry: ${(err as Error).message}`, 'fix the kubeconfig');
+    }
+    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
+    this.discovery = this.kubeConfig.makeApiClient(DiscoveryV1Api);
+    this.authz = this.kubeConfig.makeApiClient(AuthorizationV1Api);
+    this.versionApi = this.kubeConfig.makeApiClient(VersionApi);
+  }
+
+  /** Builds a client from the global flags. Throws usage errors (exit 2) for unknown names, env errors (exit 3) for missing files. */
+  static fromAccess(access: KubeAccessOptions, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): KubeClient {
+    const { selection } = resolveAccess(access, env, home);
+    return new KubeClient(selection, access.requestTimeoutMs);
+  }
+
+  /** The API server URL of the selected cluster. */
+  get server(): string {
+    return this.selection.server;
+  }
+
+  get contextName(): string {
+    return this.selection.contextName;
+  }
+
+  private async call<T>(
+    action: string,
+    invoke: (options: { middleware: unknown[]; middlewareMergeStrategy: 'append' }) => Promise<T>,
+    options: CallOptions = {},
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<T> {
+    const signals: AbortSignal[] = [];
+    if (options.signal) signals.push(options.signal);
+    if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const middleware = {
+      pre: async (request: { setSignal(s: AbortSignal): void; setHeaderParam(k: string, v: string): void }) => {
+        if (signal) request.setSignal(signal);
+        for (const [key, value] of Object.entries(extraHeaders)) request.setHeaderParam(key, value);
+        return request;
+      },
+      post: async <R>(response: R) => response,
+    };
+    try {
+      return await invoke({ middleware: [middleware], middlewareMergeStrategy: 'append' });
+    } catch (err) {
+      // The run was cancelled: surface the abort reason itself so commands recognise an interruption.
+      if (options.signal?.aborted) throw options.signal.reason;
+      const specific = options.onFailure?.(classifyFailure(err));
+      if (specific) throw specific;
+      throw toClusterError(err, {
+        server: this.server,
+        contextName: this.contextName,
+        userName: this.selection.userName,
+        action,
+        requestTimeoutMs: this.requestTimeoutMs,
+      });
+    }
+  }
+
+  // The generated clients type `options` as their Observable configuration; ours is the documented promise form.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private static opts(options: unknown): any {
+    return options;
+  }
+
+  async serverVersion(options?: CallOptions): Promise<ServerVersion> {
+    const info = await this.call('read the server version', (o) => this.versionApi.getCode(KubeClient.opts(o)), options);
+    return { gitVersion: info.gitVersion, major: info.major, minor: info.minor, platform: info.platform };
+  }
+
+  readPod(namespace: string, name: string, options?: CallOptions): Promise<V1Pod> {
+    return this.call(
+      `get pod ${namespace}/${name}`,
+      (o) => this.core.readNamespacedPod({ name, namespace }, KubeClient.opts(o)),
+      {
+        ...options,
+        onFailure: (failure) =>
+          options?.onFailure?.(failure) ??
+          (failure.kind === 'not-found'
+            ? usageError(`pod "${name}" not found in namespace "${namespace}"`, `list pods with \`kubectl get pods -n ${namespace}\``)
+            : undefined),
+      },
+    );
+  }
+
+  async listPods(namespace: string | undefined, query: { labelSelector?: string; fieldSelector?: string }, options?: CallOptions): Promise<V1Pod[]> {
+    const list = await this.call(
+      `list pods${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
+      (o) =>
+        namespace
+          ? this.core.listNamespacedPod({ namespace, ...query }, KubeClient.opts(o))
+          : this.core.listPodForAllNamespaces({ ...query }, KubeClient.opts(o)),
+      options,
+    );
+    return list.items;
+  }
+
+  createPod(namespace: string, pod: V1Pod, options?: CallOptions): Promise<V1Pod> {
+    return this.call(`create pod in ${namespace}`, (o) => this.core.createNamespacedPod({ namespace, body: pod }, KubeClient.opts(o)), options);
+  }
+
+  /** Deletes a pod; a pod that is already gone counts as deleted (returns false). */
+  async deletePod(namespace: string, name: string, options: CallOptions & { gracePeriodSeconds?: number } = {}): Promise<boolean> {
+    let gone = false;
+    await this.call(
+      `delete pod ${namespace}/${name}`,
+      (o) => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: options.gracePeriodSeconds }, KubeClient.opts(o)),
+      {
+        ...options,
+        onFailure: (failure) => {
+          if (failure.kind === 'not-found') gone = true;
+          return options.onFailure?.(failure);
+        },
+      },
+    ).catch((err: unknown) => {
+      if (!gone) throw err;
+    });
+    return !gone;
+  }
+
+  /**
+   * Adds ephemeral containers with a STRATEGIC MERGE patch of `pods/ephemeralcontainers` (as kubectl debug does):
+   * the generated client would send a JSON patch, so the Content-Type header is overridden here.
+   */
+  patchEphemeralContainers(namespace: string, name: string, patch: object, options?: CallOptions): Promise<V1Pod> {
+    return this.call(
+      `add an ephemeral container to pod ${namespace}/${name}`,
+      (o) => this.core.patchNamespacedPodEphemeralcontainers({ name, namespace, body: patch }, KubeClient.opts(o)),
+      options,
+      { 'Content-Type': 'application/strategic-merge-patch+json' },
+    );
+  }
+
+  readNamespace(name: string, options?: CallOptions) {
+    return this.call(`get namespace ${name}`, (o) => this.core.readNamespace({ name }, KubeClient.opts(o)), options);
+  }
+
+  async listNamespaces(options?: CallOptions) {
+    return (await this.call('list namespaces', (o) => this.core.listNamespace({}, KubeClient.opts(o)), options)).items;
+  }
+
+  readNode(name: string, options?: CallOptions) {
+    return this.call(`get node ${name}`, (o) => this.core.readNode({ name }, KubeClient.opts(o)), {
+      ...options,
+      onFailure: (failure) =>
+        options?.onFailure?.(failure) ??
+        (failure.kind === 'not-found' ? usageError(`node "${name}" not found`, 'list nodes with `kubectl get nodes`') : undefined),
+    });
+  }
+
+  async listNodes(query: { labelSelector?: string } = {}, options?: CallOptions) {
+    return (await this.call('list nodes', (o) => this.core.listNode({ ...query }, KubeClient.opts(o)), options)).items;
+  }
+
+  readService(namespace: string, name: string, options?: CallOptions) {
+    return this.call(`get service ${namespace}/${name}`, (o) => this.core.readNamespacedService({ name, namespace }, KubeClient.opts(o)), options);
+  }
+
+  async listEndpointSlices(namespace: string, query: { labelSelector?: string } = {}, options?: CallOptions) {
+    return (
+      await this.call(
+        `list endpointslices in ${namespace}`,
+        (o) => this.discovery.listNamespacedEndpointSlice({ namespace, ...query }, KubeClient.opts(o)),
+        options,
+      )
+    ).items;
+  }
+
+  readDeployment(namespace: string, name: string, options?: CallOptions) {
+    return this.call(`get deployment ${namespace}/${name}`, (o) => this.apps.readNamespacedDeployment({ name, namespace }, KubeClient.opts(o)), options);
+  }
+
+  readStatefulSet(namespace: string, name: string, options?: CallOptions) {
+    return this.call(`get statefulset ${namespace}/${name}`, (o) => this.apps.readNamespacedStatefulSet({ name, namespace }, KubeClient.opts(o)), options);
+  }
+
+  readDaemonSet(namespace: string, name: string, options?: CallOptions) {
+    return this.call(`get daemonset ${namespace}/${name}`, (o) => this.apps.readNamespacedDaemonSet({ name, namespace }, KubeClient.opts(o)), options);
+  }
+
+  readReplicaSet(namespace: string, name: string, options?: CallOptions) {
+    return this.call(`get replicaset ${namespace}/${name}`, (o) => this.apps.readNamespacedReplicaSet({ name, namespace }, KubeClient.opts(o)), options);
+  }
+
+  /** Asks the API server whether the current identity may do one thing (SelfSubjectAccessReview). */
+  async canI(
+    attributes: { verb: string; resource: string; subresource?: string; namespace?: string; group?: string; name?: string },
+    options?: CallOptions,
+  ): Promise<{ allowed: boolean; reason?: string }> {
+    const review = await this.call(
+      `check permission ${attributes.verb} ${attributes.resource}`,
+      (o) =>
+        this.authz.createSelfSubjectAccessReview(
+          { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } } },
+          KubeClient.opts(o),
+        ),
+      options,
+    );
+    return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+  }
+
+  /**
+   * Watches one pod and calls `check` with every new state (and `undefined` when the pod is deleted) until `check`
+   * returns a value, which is then returned; if `check` throws, the watch stops and the error is rethrown. Starts with a GET so a state reached before the watch is not missed,
+   * and re-lists + re-watches when the server closes the watch. Bound the wait with the signal
+   * (e.g. `AbortSignal.any([run, AbortSignal.timeout(ms)])`); it rejects with the signal's reason.
+   */
+  async watchPod<T>(namespace: string, name: string, check: (pod: V1Pod | undefined) => T | undefined, signal: AbortSignal): Promise<T> {
+    const watch = new Watch(this.kubeConfig);
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      let pod: V1Pod | undefined;
+      try {
+        pod = await this.readPod(namespace, name, { signal, onFailure: (f) => (f.kind === 'not-found' ? new NetdiagError(2, 'gone') : undefined) });
+      } catch (err) {
+        if (!(err instanceof NetdiagError && err.message === 'gone')) throw err;
+      }
+      const first = check(pod);
+      if (first !== undefined) return first;
+      const outcome = await new Promise<{ value: T } | { error: unknown } | { closed: true }>((resolve) => {
+        let controller: AbortController | undefined;
+        const onAbort = () => {
+          controller?.abort();
+          resolve({ error: signal.reason });
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const finish = (result: { value: T } | { error: unknown } | { closed: true }) => {
+          signal.removeEventListener('abort', onAbort);
+          controller?.abort();
+          resolve(result);
+        };
+        watch
+          .watch(
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+            { fieldSelector: `metadata.name=${name}`, resourceVersion: pod?.metadata?.resourceVersion, allowWatchBookmarks: true },
+            (phase, object: V1Pod) => {
+              if (phase === 'BOOKMARK' || phase === 'ERROR') return;
+              // client-node swallows exceptions thrown by this callback, so a throwing check is caught here.
+              try {
+                const value = check(phase === 'DELETED' ? undefined : object);
+                if (value !== undefined) finish({ value });
+              } catch (error) {
+                finish({ error });
+              }
+            },
+            // A closed watch (server timeout, 410 Gone, network blip) is not an error: list again and re-watch.
+            () => finish({ closed: true }),
+          )
+          .then((c) => {
+            controller = c;
+            if (signal.aborted) c.abort();
+          })
+          .catch((error: unknown) => finish({ error }));
+      });
+      if ('value' in outcome) return outcome.value;
+      if ('error' in outcome) throw outcome.error;
+    }
+  }
+
+  /**
+   * URL and TLS/auth options for a WebSocket to an API path (exec, attach), taken from the kubeconfig exactly as
+   * client-node applies them to its own requests (CA, client cert/key, bearer token or exec-plugin token, proxy agent).
+   */
+  async webSocketTarget(path: string, query: URLSearchParams): Promise<{ url: string; options: WebSocketClientOptions }> {
+    const base = new URL(this.server);
+    base.protocol = base.protocol === 'http:' ? 'ws:' : 'wss:';
+    const url = `${base.toString().replace(/\/$/, '')}${path}?${query.toString()}`;
+    const options: WebSocketClientOptions = {};
+    // client-node types this parameter with isomorphic-ws's ClientOptions, which is ws's.
+    await this.kubeConfig.applyToHTTPSOptions(options as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    return { url, options };
+  }
+
+  /** Context, cluster and user names of the merged kubeconfig, for completion. */
+  static kubeconfigNames(access: KubeAccessOptions, env: NodeJS.ProcessEnv = process.env) {
+    const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, homedir())));
+    return {
+      contexts: merged.contexts.map((entry) => entry.name),
+      clusters: merged.clusters.map((entry) => entry.name),
+      users: merged.users.map((entry) => entry.name),
+    };
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Ephemeral containers: added to a running pod through the `pods/ephemeralcontainers` subresource with a strategic
+ * merge patch (as kubectl debug does). They cannot be changed or removed, so callers reuse a running one whenever
+ * their predicate accepts it instead of piling up containers on the user's pod.
+ */
+import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { formatDuration } from '../lib/duration.js';
+import type { KubeClient, V1EphemeralContainer, V1Pod } from './client.js';
+import type { ClassifiedFailure } from './failures.js';
+import { classifyAdmissionFailure, classifyContainerState, randomSuffix, type PodProgress, type WaitOptions } from './pods.js';
+
+/** What a reuse predicate sees of an existing ephemeral container. */
+export interface EphemeralCandidate {
+  readonly name: string;
+  readonly image: string;
+  readonly targetContainerName?: string;
+  readonly running: boolean;
+}
+
+export interface EphemeralContainerOptions {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly image: string;
+  /** Main process of the container. Bound it (e.g. `sleep 3600`): it cannot be removed, only outlive its purpose. */
+  readonly command: readonly string[];
+  /** Name prefix; a random suffix is added (`netdiag-` gives `netdiag-k2x9q`). Encode what you need to recognise it. */
+  readonly namePrefix?: string;
+  /** Share this container's process namespace (`targetContainerName`). */
+  readonly targetContainer?: string;
+  readonly capabilities?: readonly string[];
+  readonly privileged?: boolean;
+  /** Return true to reuse an existing RUNNING ephemeral container instead of adding one. */
+  readonly reuse?: (candidate: EphemeralCandidate) => boolean;
+}
+
+export interface EphemeralContainerHandle {
+  readonly name: string;
+  /** True when an existing container was reused. */
+  readonly reused: boolean;
+}
+
+/** The ephemeral containers of a pod with their running state. Pure. */
+export function ephemeralCandidates(pod: V1Pod): EphemeralCandidate[] {
+  const statuses = pod.status?.ephemeralContainerStatuses ?? [];
+  return (pod.spec?.ephemeralContainers ?? []).map((container) => ({
+    name: container.name,
+    image: container.image ?? '',
+    targetContainerName: container.targetContainerName,
+    running: statuses.some((status) => status.name === container.name && status.state?.running !== undefined),
+  }));
+}
+
+/** The strategic-merge patch that appends one ephemeral container (merge key: name). Pure. */
+export function ephemeralContainerPatch(options: EphemeralContainerOptions, name: string): { spec: { ephemeralContainers: V1EphemeralContainer[] } } {
+  const capabilities = options.capabilities && options.capabilities.length > 0 ? { capabilities: { add: [...options.capabilities] } } : {};
+  const securityContext = options.privileged || options.capabilities?.length ? { securityContext: { privileged: options.privileged ?? false, ...capabilities } } : {};
+  return {
+    spec: {
+      ephemeralContainers: [
+        {
+          name,
+          image: options.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: [...options.command],
+          stdin: false,
+          tty: false,
+          terminationMessagePolicy: 'File',
+          ...(options.targetContainer ? { targetContainerName: options.targetContainer } : {}),
+          ...securityContext,
+        },
+      ],
+    },
+  };
+}
+
+/** Classifies a failed ephemeral-container patch. Pure. */
+export function classifyEphemeralPatchFailure(failure: ClassifiedFailure, options: { namespace: string; pod: string }): NetdiagError | undefined {
+  if (failure.kind === 'not-found') {
+    // A 404 naming the pod means the pod is gone; a bare 404 means the subresource does not exist (feature off).
+    if (failure.status?.details?.name === options.pod || /pods? ".*" not found/.test(failure.message)) {
+      return usageError(`pod "${options.pod}" not found in namespace "${options.namespace}"`, `list pods with \`kubectl get pods -n ${options.namespace}\``);
+    }
+    return environmentError(
+      'the API server does not serve pods/ephemeralcontainers (ephemeral containers are disabled or the cluster is older than 1.23)',
+      'enable the EphemeralContainers feature, upgrade the cluster, or use a capture mode that does not need them',
+    );
+  }
+  return classifyAdmissionFailure(failure, options.namespace, `an ephemeral container in pod ${options.pod}`, 'patch pods/ephemeralcontainers');
+}
+
+/** State of one ephemeral container while waiting for it. Pure. */
+export function classifyEphemeralProgress(pod: V1Pod | undefined, name: string, where: string): PodProgress {
+  if (!pod) return { state: 'failed', error: environmentError(`${where} was deleted while its ephemeral container started`, 'retry on a running pod') };
+  const status = pod.status?.ephemeralContainerStatuses?.find((item) => item.name === name);
+  if (!status) return { state: 'waiting', detail: 'waiting for the kubelet' };
+  const classified = classifyContainerState(status, `ephemeral container ${name} in ${where}`);
+  return classified ?? { state: 'waiting', detail: status.state?.waiting?.reason ?? 'Waiting' };
+}
+
+/**
+ * Makes sure an ephemeral container is running in the pod: reuses a running one the predicate accepts, otherwise
+ * adds one and waits (watching status.ephemeralContainerStatuses) until it runs.
+ */
+export async function ensureEphemeralContainer(client: KubeClient, options: EphemeralContainerOptions, wait: WaitOptions): Promise<EphemeralContainerHandle> {
+  const where = `pod ${options.namespace}/${options.pod}`;
+  const pod = await client.readPod(options.namespace, options.pod, { signal: wait.signal });
+  if (pod.status?.phase !== 'Running') {
+    throw usageError(`${where} is ${pod.status?.phase ?? 'not running'}; ephemeral containers need a running pod`, 'wait for the pod to be Running or pick another one');
+  }
+  if (options.reuse) {
+    const existing = ephemeralCandidates(pod).find((candidate) => candidate.running && options.reuse?.(candidate));
+    if (existing) return { name: existing.name, reused: true };
+  }
+  const name = `${options.namePrefix ?? 'netdiag-'}${randomSuffix()}`;
+  await client.patchEphemeralContainers(options.namespace, options.pod, ephemeralContainerPatch(options, name), {
+    signal: wait.signal,
+    onFailure: (failure) => classifyEphemeralPatchFailure(failure, options),
+  });
+  let lastDetail = '';
+  const timeout = AbortSignal.timeout(wait.timeoutMs);
+  try {
+    await client.watchPod(
+      options.namespace,
+      options.pod,
+      (current) => {
+        const progress = classifyEphemeralProgress(current, name, where);
+        if (progress.state === 'running') return true;
+        if (progress.state === 'failed') throw progress.error;
+        if (progress.detail !== lastDetail) wait.onDetail?.(progress.detail);
+        lastDetail = progress.detail;
+        return undefined;
+      },
+      AbortSignal.any([wait.signal, timeout]),
+    );
+  } catch (err) {
+    if (timeout.aborted && !wait.signal.aborted) {
+      throw environmentError(
+        `ephemeral container ${name} in ${where} is not running after ${formatDuration(wait.timeoutMs)} (${lastDetail || 'no status yet'})`,
+        `check \`kubectl describe pod -n ${options.namespace} ${options.pod}\`, or raise --timeout`,
+      );
+    }
+    throw err;
+  }
+  return { name, reused: false };
+}

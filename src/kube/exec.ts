@@ -1,0 +1,329 @@
+/**
+ * Exec into a container over the Kubernetes WebSocket streaming protocol (v5/v4.channel.k8s.io), written on `ws`
+ * because client-node's Exec ignores write() return values: a slow consumer (a pipe to Wireshark, a slow disk) would
+ * make memory grow without bound. Here the socket is paused whenever a sink's write() returns false and resumed on
+ * 'drain', so TCP flow control reaches the API server and the remote process.
+ *
+ * Protocol: every WebSocket message is one frame; byte 0 is the channel (0 stdin, 1 stdout, 2 stderr, 3 status as
+ * JSON V1Status, 4 resize), the rest is payload. v5 adds channel 255 "close": `[255, 0]` half-closes stdin, which is
+ * how a remote `tar -x` learns that its input ended.
+ */
+import type { Readable, Writable } from 'node:stream';
+import WebSocket from 'ws';
+import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import type { KubeClient } from './client.js';
+import { classifyFailure, parseApiStatus, toClusterError, type ApiStatus } from './failures.js';
+
+export const STREAM_PROTOCOL_V5 = 'v5.channel.k8s.io';
+export const STREAM_PROTOCOL_V4 = 'v4.channel.k8s.io';
+
+export const Channel = { Stdin: 0, Stdout: 1, Stderr: 2, Status: 3, Resize: 4, Close: 255 } as const;
+
+/** Frames one payload for a channel. */
+export function encodeFrame(channel: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const frame = Buffer.allocUnsafe(payload.length + 1);
+  frame[0] = channel;
+  frame.set(payload, 1);
+  return frame;
+}
+
+/** Splits a received frame into channel and payload (a view, no copy). */
+export function decodeFrame(frame: Buffer): { channel: number; payload: Buffer } {
+  if (frame.length === 0) throw new Error('empty exec frame');
+  return { channel: frame[0] as number, payload: frame.subarray(1) };
+}
+
+/** The v5 frame that half-closes stdin: channel 255 with the id of the stream being closed. */
+export const closeStdinFrame = (): Buffer => encodeFrame(Channel.Close, Uint8Array.of(Channel.Stdin));
+
+/** How a remote command ended, from the channel-3 status. */
+export type ExecOutcome =
+  | { readonly kind: 'exited'; readonly exitCode: number }
+  /** The command could not run at all (not found in the image, container gone ...). */
+  | { readonly kind: 'failed'; readonly reason: string; readonly message: string };
+
+/**
+ * Decodes the channel-3 V1Status: `Success` → exit 0; `NonZeroExitCode` with a cause `{reason: "ExitCode",
+ * message: "<n>"}` → exit n; anything else is a failure to run the command.
+ */
+export function decodeExecStatus(text: string): ExecOutcome {
+  const status: ApiStatus | undefined = parseApiStatus(text);
+  if (!status) return { kind: 'failed', reason: 'BadStatus', message: `unreadable exec status: ${text.slice(0, 200)}` };
+  if (status.status === 'Success') return { kind: 'exited', exitCode: 0 };
+  if (status.reason === 'NonZeroExitCode') {
+    const cause = status.details?.causes?.find((item) => item.reason === 'ExitCode');
+    const exitCode = Number(cause?.message);
+    if (Number.isInteger(exitCode)) return { kind: 'exited', exitCode };
+  }
+  return { kind: 'failed', reason: status.reason ?? 'Failure', message: status.message ?? text };
+}
+
+/** Query string of an exec request; argv is passed as repeated `command` parameters, never through a shell. */
+export function execQuery(options: { command: readonly string[]; container?: string; stdin: boolean; stdout: boolean; stderr: boolean }): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const arg of options.command) query.append('command', arg);
+  if (options.container) query.set('container', options.container);
+  query.set('stdin', String(options.stdin));
+  query.set('stdout', String(options.stdout));
+  query.set('stderr', String(options.stderr));
+  query.set('tty', 'false');
+  return query;
+}
+
+export interface ExecOptions {
+  readonly namespace: string;
+  readonly pod: string;
+  /** Container or ephemeral container name; the pod's default container when omitted. */
+  readonly container?: string;
+  /** argv; bound long-running commands with {@link boundedArgv} (src/kube/bounded.ts). */
+  readonly command: readonly string[];
+  /** Receives stdout bytes unchanged (binary-safe). Not ended by exec. */
+  readonly stdout?: Writable;
+  /** Receives stderr bytes. Not ended by exec. */
+  readonly stderr?: Writable;
+  /** Sent to the remote stdin; its end half-closes stdin (needs v5, Kubernetes ≥ 1.30). */
+  readonly stdin?: Readable;
+  /** Aborting closes the socket; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** The remote process's exit status. */
+  readonly exitCode: number;
+  /** Negotiated subprotocol. */
+  readonly protocol: string;
+  readonly stdoutBytes: number;
+  readonly stderrBytes: number;
+  /** How many times the socket was paused because a sink was full (observability of backpressure). */
+  readonly pauses: number;
+}
+
+/** Above this many queued outgoing bytes, stdin waits for the socket to flush before reading more. */
+const STDIN_HIGH_WATER = 1 << 20;
+
+function upgradeError(status: number, body: string, options: ExecOptions, client: KubeClient): NetdiagError {
+  const failure = classifyFailure({ code: status, body });
+  const where = `${options.namespace}/${options.pod}${options.container ? ` container ${options.container}` : ''}`;
+  if (failure.kind === 'forbidden') {
+    return environmentError(
+      `forbidden: cannot create pods/exec in namespace "${options.namespace}" (${failure.message})`,
+      'ask a cluster admin for verbs get,create on pods/exec (see docs/rbac.yaml)',
+    );
+  }
+  if (failure.kind === 'not-found') return usageError(`pod ${options.namespace}/${options.pod} not found for exec`, 'check the pod name and -n');
+  if (status === 400) {
+    // e.g. "container x is not valid for pod y", "pod does not have a host assigned", "container not found".
+    return usageError(`cannot exec into ${where}: ${failure.message}`, 'check the container name and that the pod is Running');
+  }
+  return toClusterError({ code: status, body }, {
+    server: client.server,
+    contextName: client.contextName,
+    userName: client.selection.userName,
+    action: `exec into ${where}`,
+    requestTimeoutMs: client.requestTimeoutMs,
+  });
+}
+
+/**
+ * Runs argv in a container and streams its output with backpressure. Resolves when the remote command has exited
+ * (status on channel 3 and the socket closed), with its exit code; a non-zero exit code is a result, not an error.
+ * Rejects with a NetdiagError when the command could not run, or with the signal's reason when aborted.
+ */
+export async function execInPod(client: KubeClient, options: ExecOptions): Promise<ExecResult> {
+  if (options.command.length === 0) throw usageError('exec needs a command', 'pass argv with at least one element');
+  if (options.signal?.aborted) throw options.signal.reason;
+  const query = execQuery({
+    command: options.command,
+    container: options.container,
+    stdin: options.stdin !== undefined,
+    // The API requires at least one stream; stdout is always requested so the status channel has company.
+    stdout: true,
+    stderr: options.stderr !== undefined,
+  });
+  const target = await client.webSocketTarget(
+    `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods/${encodeURIComponent(options.pod)}/exec`,
+    query,
+  );
+  const socket = new WebSocket(target.url, [STREAM_PROTOCOL_V5, STREAM_PROTOCOL_V4], {
+    ...target.options,
+    handshakeTimeout: client.requestTimeoutMs > 0 ? client.requestTimeoutMs : undefined,
+    // Frames carry capture data; a cap would cut long pcap streams. The server frames at ~32 KiB anyway.
+    maxPayload: 64 * 1024 * 1024,
+  });
+
+  return new Promise<ExecResult>((resolve, reject) => {
+    let outcome: ExecOutcome | undefined;
+    let settled = false;
+    let stdoutBytes = 0;
+    let stderrBytes = 0;
+    let pauses = 0;
+    let waitingForDrain = 0;
+
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      action();
+    };
+    const fail = (err: unknown) => settle(() => {
+      socket.terminate();
+      reject(err);
+    });
+    const onAbort = () => fail(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const deliver = (sink: Writable | undefined, payload: Buffer) => {
+      if (!sink || payload.length === 0) return;
+      if (!sink.write(payload)) {
+        // Stop reading from the API server until this sink has room again.
+        waitingForDrain += 1;
+        pauses += 1;
+        socket.pause();
+        sink.once('drain', () => {
+          waitingForDrain -= 1;
+          if (waitingForDrain === 0 && !settled) socket.resume();
+        });
+      }
+    };
+
+    socket.on('unexpected-response', (_request, response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => fail(upgradeError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), options, client)));
+      response.on('error', fail);
+    });
+
+    socket.on('error', (err) => {
+      fail(
+        toClusterError(err, {
+          server: client.server,
+          contextName: client.contextName,
+          userName: client.selection.userName,
+          action: `exec into pod ${options.namespace}/${options.pod}`,
+          requestTimeoutMs: client.requestTimeoutMs,
+        }),
+      );
+    });
+
+    socket.on('open', () => {
+      if (options.stdin) {
+        if (socket.protocol !== STREAM_PROTOCOL_V5) {
+          fail(
+            environmentError(
+              `the API server negotiated ${socket.protocol || 'an old exec protocol'}, which cannot signal end of stdin`,
+              'upgrade the cluster to Kubernetes 1.30 or newer (v5.channel.k8s.io)',
+            ),
+          );
+          return;
+        }
+        void pumpStdin(socket, options.stdin).catch(fail);
+      }
+    });
+
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const frame = isBinary ? data : Buffer.from(data);
+      if (frame.length === 0) return;
+      const { channel, payload } = decodeFrame(frame);
+      switch (channel) {
+        case Channel.Stdout:
+          stdoutBytes += payload.length;
+          deliver(options.stdout, payload);
+          break;
+        case Channel.Stderr:
+          stderrBytes += payload.length;
+          deliver(options.stderr, payload);
+          break;
+        case Channel.Status:
+          outcome = decodeExecStatus(payload.toString('utf8'));
+          break;
+        default:
+          // Resize echoes and unknown channels carry nothing for us.
+          break;
+      }
+    });
+
+    socket.on('close', (code, reason) => {
+      if (settled) return;
+      if (outcome?.kind === 'exited') {
+        const exitCode = outcome.exitCode;
+        settle(() => resolve({ exitCode, protocol: socket.protocol, stdoutBytes, stderrBytes, pauses }));
+        return;
+      }
+      const where = `${options.namespace}/${options.pod}${options.container ? ` (container ${options.container})` : ''}`;
+      if (outcome?.kind === 'failed') {
+        fail(
+          environmentError(
+            `could not run \`${options.command[0]}\` in ${where}: ${outcome.message}`,
+            'check that the image contains the command and the container is running',
+          ),
+        );
+        return;
+      }
+      fail(
+        environmentError(
+          `exec stream to ${where} closed without an exit status (websocket code ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`,
+          'the container may have been killed or the API server restarted; retry',
+        ),
+      );
+    });
+  });
+}
+
+/** Copies a Readable to the stdin channel, waiting when the socket's send buffer is large, then half-closes stdin. */
+async function pumpStdin(socket: WebSocket, stdin: Readable): Promise<void> {
+  const send = (frame: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      socket.send(frame, { binary: true }, (err) => (err ? reject(err) : resolve()));
+    });
+  for await (const chunk of stdin) {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    const pending = send(encodeFrame(Channel.Stdin, bytes));
+    // Waiting for every send would serialise on round trips; only wait when a lot is queued.
+    if (socket.bufferedAmount > STDIN_HIGH_WATER) await pending;
+  }
+  if (socket.readyState === WebSocket.OPEN) await send(closeStdinFrame());
+}
+
+/** Result of {@link execCapture}: the whole output in memory, for small commands (probes, `cat /etc/resolv.conf`). */
+export interface CapturedExec {
+  readonly exitCode: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a short command and collects its output. Output beyond `maxBytes` (default 16 MiB) is an error rather than
+ * unbounded memory; stream with {@link execInPod} for anything large.
+ */
+export async function execCapture(
+  client: KubeClient,
+  options: Omit<ExecOptions, 'stdout' | 'stderr'> & { maxBytes?: number },
+): Promise<CapturedExec> {
+  const { Writable } = await import('node:stream');
+  const limit = options.maxBytes ?? 16 * 1024 * 1024;
+  const collector = () => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > limit) {
+          callback(environmentError(`output of \`${options.command.join(' ')}\` exceeded ${limit} bytes`, 'stream it instead of capturing it'));
+          return;
+        }
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    return { stream, read: () => Buffer.concat(chunks) };
+  };
+  const out = collector();
+  const err = collector();
+  const failed = new Promise<never>((_, reject) => {
+    out.stream.once('error', reject);
+    err.stream.once('error', reject);
+  });
+  const result = await Promise.race([execInPod(client, { ...options, stdout: out.stream, stderr: err.stream }), failed]);
+  return { exitCode: result.exitCode, stdout: out.read(), stderr: err.read().toString('utf8') };
+}

@@ -1,0 +1,247 @@
+/**
+ * Helper pods: short-lived pods pinned to a node that run the tools image (tcpdump, iperf3, dig ...).
+ * Building the spec and classifying pod states and create failures are pure functions, unit-tested; the functions
+ * that talk to the cluster are thin around them.
+ */
+import { randomBytes } from 'node:crypto';
+import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { formatDuration } from '../lib/duration.js';
+import type { KubeClient, V1Pod, V1Toleration } from './client.js';
+import type { ClassifiedFailure } from './failures.js';
+import type { RunSession } from './session.js';
+
+/** Tolerate every NoSchedule and NoExecute taint: a diagnostic must reach tainted nodes (control plane, dedicated pools). */
+export const TOLERATE_ALL_TAINTS: readonly V1Toleration[] = [
+  { operator: 'Exists', effect: 'NoSchedule' },
+  { operator: 'Exists', effect: 'NoExecute' },
+];
+
+export interface HostPathMount {
+  readonly name: string;
+  readonly hostPath: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+}
+
+export interface HelperPodOptions {
+  readonly namespace: string;
+  /** Node to run on, set as spec.nodeName (no scheduler, so it works when scheduling is what is broken). */
+  readonly nodeName: string;
+  /** Tools image; resolve it with resolveToolsImage (src/lib/config.ts). */
+  readonly image: string;
+  /** Short word in the generated name: `netdiag-<purpose>-xxxxx`. */
+  readonly purpose: string;
+  /** Main process; defaults to sleeping until the active deadline, exec does the work. */
+  readonly command?: readonly string[];
+  /** Kubelet kills the pod after this many seconds whatever happens to the client (safety net). Default 3600. */
+  readonly activeDeadlineSeconds?: number;
+  readonly hostNetwork?: boolean;
+  readonly hostPID?: boolean;
+  readonly privileged?: boolean;
+  /** Linux capabilities to add, e.g. NET_ADMIN, NET_RAW. */
+  readonly capabilities?: readonly string[];
+  readonly hostPaths?: readonly HostPathMount[];
+  /** Extra labels (the session's are always added). */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 3600;
+
+/** Pod name suffix: 5 chars of [a-z0-9] like the API's generateName, but known before create so it can be tracked. */
+export const randomSuffix = (): string =>
+  [...randomBytes(5)].map((byte) => 'bcdfghjklmnpqrstvwxz2456789'[byte % 27]).join('');
+
+/** Builds the helper pod manifest. Pure. */
+export function buildHelperPod(options: HelperPodOptions, sessionLabels: Readonly<Record<string, string>>, suffix: string = randomSuffix()): V1Pod {
+  const deadline = options.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS;
+  const purpose = options.purpose.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `netdiag-${purpose}-${suffix}`,
+      namespace: options.namespace,
+      labels: { ...options.labels, ...sessionLabels },
+    },
+    spec: {
+      nodeName: options.nodeName,
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: deadline,
+      terminationGracePeriodSeconds: 2,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      hostNetwork: options.hostNetwork ?? false,
+      hostPID: options.hostPID ?? false,
+      tolerations: [...TOLERATE_ALL_TAINTS],
+      containers: [
+        {
+          name: 'tools',
+          image: options.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: [...(options.command ?? ['sleep', String(deadline)])],
+          resources: { requests: { cpu: '10m', memory: '16Mi' } },
+          securityContext: {
+            privileged: options.privileged ?? false,
+            ...(options.capabilities && options.capabilities.length > 0 ? { capabilities: { add: [...options.capabilities] } } : {}),
+          },
+          volumeMounts: (options.hostPaths ?? []).map((mount) => ({ name: mount.name, mountPath: mount.mountPath, readOnly: mount.readOnly ?? true })),
+        },
+      ],
+      volumes: (options.hostPaths ?? []).map((mount) => ({ name: mount.name, hostPath: { path: mount.hostPath } })),
+    },
+  };
+}
+
+/** What waiting for a pod has come to. */
+export type PodProgress =
+  | { readonly state: 'running' }
+  | { readonly state: 'waiting'; readonly detail: string }
+  | { readonly state: 'failed'; readonly error: NetdiagError };
+
+const IMAGE_PULL_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
+const CONTAINER_FAILURE_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff', 'StartError']);
+
+/** The image-pull error used for pods and ephemeral containers alike. */
+export function imagePullError(image: string, reason: string, message: string | undefined, where: string): NetdiagError {
+  return environmentError(
+    `cannot pull image ${image} for ${where} (${reason}${message ? `: ${message}` : ''})`,
+    'pass --image with an image the nodes can pull, or set NETDIAG_REGISTRY to your mirror',
+  );
+}
+
+/** Classifies a container's waiting/terminated state; undefined means "still coming up". Shared with ephemeral containers. */
+export function classifyContainerState(
+  status: { name: string; image?: string; state?: { waiting?: { reason?: string; message?: string }; running?: object; terminated?: { reason?: string; exitCode?: number; message?: string } } },
+  where: string,
+): PodProgress | undefined {
+  const waiting = status.state?.waiting;
+  if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
+    return { state: 'failed', error: imagePullError(status.image ?? '(unknown image)', waiting.reason, waiting.message, where) };
+  }
+  if (waiting?.reason && CONTAINER_FAILURE_REASONS.has(waiting.reason)) {
+    return {
+      state: 'failed',
+      error: environmentError(`container ${status.name} of ${where} cannot start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`, `inspect it with \`kubectl describe pod\``),
+    };
+  }
+  const terminated = status.state?.terminated;
+  if (terminated) {
+    return {
+      state: 'failed',
+      error: environmentError(
+        `container ${status.name} of ${where} exited (${terminated.reason ?? 'Terminated'}, exit code ${terminated.exitCode ?? '?'}${terminated.message ? `: ${terminated.message}` : ''})`,
+        'check that the image has the command it is asked to run',
+      ),
+    };
+  }
+  if (status.state?.running) return { state: 'running' };
+  return undefined;
+}
+
+/** Classifies a helper pod while waiting for it to run. Pure; every waiting reason maps to a clear error. */
+export function classifyPodProgress(pod: V1Pod | undefined, where: string): PodProgress {
+  if (!pod) return { state: 'failed', error: environmentError(`${where} was deleted while starting`, 'something else deleted it (another `kubectl netdiag cleanup`?); retry') };
+  const phase = pod.status?.phase;
+  if (phase === 'Failed' || phase === 'Succeeded') {
+    const reason = pod.status?.reason ?? phase;
+    const message = pod.status?.message;
+    const terminated = pod.status?.containerStatuses?.find((c) => c.state?.terminated);
+    const classified = terminated ? classifyContainerState(terminated, where) : undefined;
+    if (classified?.state === 'failed' && !pod.status?.reason) return classified;
+    return {
+      state: 'failed',
+      error: environmentError(`${where} ended before it was ready (${reason}${message ? `: ${message}` : ''})`, 'the node rejected or stopped it; check `kubectl describe pod` and the node'),
+    };
+  }
+  const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  if (unschedulable) {
+    return {
+      state: 'failed',
+      error: environmentError(`${where} is unschedulable: ${unschedulable.message ?? 'no reason given'}`, 'pick another node or free resources on this one'),
+    };
+  }
+  const statuses = pod.status?.containerStatuses ?? [];
+  for (const status of statuses) {
+    const classified = classifyContainerState(status, where);
+    if (classified?.state === 'failed') return classified;
+  }
+  if (phase === 'Running' && statuses.length > 0 && statuses.every((s) => s.state?.running)) return { state: 'running' };
+  const waitingReason = statuses.find((s) => s.state?.waiting?.reason)?.state?.waiting?.reason;
+  return { state: 'waiting', detail: waitingReason ?? phase ?? 'Pending' };
+}
+
+/** Extracts `"restricted:latest"` from a PodSecurity admission message. */
+export function podSecurityLevelFromMessage(message: string): string | undefined {
+  return /violates PodSecurity "([a-z]+)(?::[^"]*)?"/.exec(message)?.[1];
+}
+
+/** Classifies why creating (or patching) a pod failed at admission. Pure. */
+export function classifyAdmissionFailure(failure: ClassifiedFailure, namespace: string, what: string, verbResource: string): NetdiagError | undefined {
+  const message = failure.message;
+  if (failure.kind === 'forbidden' || failure.httpStatus === 422 || failure.httpStatus === 400) {
+    const level = podSecurityLevelFromMessage(message);
+    if (level) {
+      const violations = message.split(/violates PodSecurity "[^"]*":\s*/)[1] ?? message;
+      return environmentError(
+        `namespace "${namespace}" enforces PodSecurity "${level}", which rejects ${what}: ${violations}`,
+        `use a namespace whose pod-security.kubernetes.io/enforce level allows it (privileged), or ask an admin to relabel "${namespace}"`,
+      );
+    }
+    if (/exceeded quota|failed quota/.test(message)) {
+      return environmentError(`resource quota in namespace "${namespace}" rejects ${what}: ${message}`, 'free quota in the namespace or run in another one with -n');
+    }
+  }
+  if (failure.kind === 'forbidden') {
+    return environmentError(`forbidden: cannot ${verbResource} in namespace "${namespace}" (${message})`, 'ask a cluster admin for this permission (see docs/rbac.yaml)');
+  }
+  if (failure.kind === 'not-found' && failure.status?.details?.kind === 'namespaces') {
+    return usageError(`namespace "${namespace}" not found`, 'list namespaces with `kubectl get namespaces` and pass -n');
+  }
+  return undefined;
+}
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  /** Called with each new waiting detail (ContainerCreating, Pending ...), for progress output. */
+  readonly onDetail?: (detail: string) => void;
+}
+
+/** Creates a helper pod, registers it with the session before waiting, and waits until it runs. */
+export async function startHelperPod(client: KubeClient, session: RunSession, options: HelperPodOptions, wait: WaitOptions): Promise<V1Pod> {
+  const manifest = buildHelperPod(options, session.labels);
+  const name = manifest.metadata?.name ?? '';
+  const created = await client.createPod(options.namespace, manifest, {
+    signal: wait.signal,
+    onFailure: (failure) => classifyAdmissionFailure(failure, options.namespace, `helper pod ${name}`, 'create pods'),
+  });
+  session.trackPod(options.namespace, created.metadata?.name ?? name);
+  return waitForPodRunning(client, options.namespace, created.metadata?.name ?? name, wait);
+}
+
+/** Watches a pod until all its containers run; any failure state or the timeout becomes a clear error. */
+export async function waitForPodRunning(client: KubeClient, namespace: string, name: string, wait: WaitOptions): Promise<V1Pod> {
+  const where = `pod ${namespace}/${name}`;
+  let lastDetail = 'Pending';
+  const timeout = AbortSignal.timeout(wait.timeoutMs);
+  try {
+    return await client.watchPod(
+      namespace,
+      name,
+      (pod) => {
+        const progress = classifyPodProgress(pod, where);
+        if (progress.state === 'running') return pod;
+        if (progress.state === 'failed') throw progress.error;
+        if (progress.detail !== lastDetail) wait.onDetail?.(progress.detail);
+        lastDetail = progress.detail;
+        return undefined;
+      },
+      AbortSignal.any([wait.signal, timeout]),
+    );
+  } catch (err) {
+    if (timeout.aborted && !wait.signal.aborted) {
+      throw environmentError(`${where} is not running after ${formatDuration(wait.timeoutMs)} (still ${lastDetail})`, `check \`kubectl describe pod -n ${namespace} ${name}\`, or raise --timeout`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * A run of the CLI and everything it created in the cluster. Every object a run creates carries the managed-by
+ * label and the run's session label, and is registered here, so cleanup deletes it on success, error, SIGINT and
+ * SIGTERM; `kubectl netdiag cleanup` finds what a crashed run left by the same labels.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KubeClient } from './client.js';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'kubectl-netdiag';
+export const SESSION_LABEL = 'kubectl-netdiag/session';
+/** Selects everything any run created. */
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+/** How long cleanup may take in total; it runs after an abort, so it cannot use the run's signal. */
+const CLEANUP_TIMEOUT_MS = 30_000;
+
+export interface TrackedPod {
+  readonly kind: 'pod';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface CleanupOutcome {
+  readonly deleted: readonly TrackedPod[];
+  /** Objects that could not be deleted, with the reason; `kubectl netdiag cleanup` is the remedy. */
+  readonly failed: readonly { readonly resource: TrackedPod; readonly error: string }[];
+}
+
+/** A fresh session id: 8 lowercase hex characters, valid in label values and pod names. */
+export const newSessionId = (): string => randomBytes(4).toString('hex');
+
+export class RunSession {
+  readonly id: string;
+  /** Labels every created object carries. */
+  readonly labels: Readonly<Record<string, string>>;
+  private readonly client: KubeClient;
+  private readonly pods: TrackedPod[] = [];
+  private readonly finalizers: { description: string; run: () => Promise<void> }[] = [];
+  private cleanupPromise: Promise<CleanupOutcome> | undefined;
+
+  constructor(client: KubeClient, id: string = newSessionId()) {
+    this.client = client;
+    this.id = id;
+    this.labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [SESSION_LABEL]: id };
+  }
+
+  /** Label selector for this run's objects. */
+  get selector(): string {
+    return `${MANAGED_SELECTOR},${SESSION_LABEL}=${this.id}`;
+  }
+
+  /** Registers a pod for deletion; call right after the create call returns (before waiting on it). */
+  trackPod(namespace: string, name: string): void {
+    if (!this.pods.some((pod) => pod.namespace === namespace && pod.name === name)) this.pods.push({ kind: 'pod', namespace, name });
+  }
+
+  /** Registers any other undo step (kill a remote process, remove a temp file). Run in reverse order, before pod deletion. */
+  onCleanup(description: string, run: () => Promise<void>): void {
+    this.finalizers.push({ description, run });
+  }
+
+  get trackedPods(): readonly TrackedPod[] {
+    return [...this.pods];
+  }
+
+  /**
+   * Deletes everything the run created. Idempotent (a second call returns the first call's outcome) and never
+   * throws: failures are reported in the outcome so the caller can tell the user to run `kubectl netdiag cleanup`.
+   */
+  cleanup(): Promise<CleanupOutcome> {
+    this.cleanupPromise ??= this.runCleanup();
+    return this.cleanupPromise;
+  }
+
+  private async runCleanup(): Promise<CleanupOutcome> {
+    const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+    const failed: { resource: TrackedPod; error: string }[] = [];
+    for (const finalizer of [...this.finalizers].reverse()) {
+      await finalizer.run().catch(() => {
+        // A finalizer failing (e.g. the remote process is already gone) must not stop pod deletion.
+      });
+    }
+    const deleted: TrackedPod[] = [];
+    await Promise.all(
+      this.pods.map(async (pod) => {
+        try {
+          // Grace 0: helper pods hold no state, and a fast delete matters when the user is waiting on Ctrl-C.
+          await this.client.deletePod(pod.namespace, pod.name, { signal, gracePeriodSeconds: 0 });
+          deleted.push(pod);
+        } catch (err) {
+          failed.push({ resource: pod, error: err instanceof Error ? err.message : String(err) });
+        }
+      }),
+    );
+    return { deleted, failed };
+  }
+}

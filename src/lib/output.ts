@@ -1,0 +1,76 @@
+import { stringify as toYaml } from 'yaml';
+import { usageError } from './errors.js';
+
+/** `-o` values every report command accepts. */
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function parseOutputFormat(value: string): OutputFormat {
+  const found = OUTPUT_FORMATS.find((format) => format === value);
+  if (!found) throw usageError(`invalid output format "${value}"`, `use -o ${OUTPUT_FORMATS.join('|')}`);
+  return found;
+}
+
+/** One column of a table report. `wide` columns only appear with `-o wide`. */
+export interface TableColumn<Row> {
+  readonly header: string;
+  readonly value: (row: Row) => string;
+  readonly wide?: boolean;
+}
+
+/**
+ * kubectl-style table: upper-case headers, columns separated by three spaces, no borders, no trailing spaces.
+ * An empty table prints `emptyMessage` instead (kubectl prints "No resources found" on stderr; we keep it on stdout
+ * only for tables, never for json/yaml, so machine formats stay parseable).
+ */
+export function formatTable<Row>(columns: readonly TableColumn<Row>[], rows: readonly Row[], wide: boolean): string {
+  const shown = columns.filter((column) => wide || !column.wide);
+  const cells = [shown.map((column) => column.header.toUpperCase()), ...rows.map((row) => shown.map((c) => c.value(row)))];
+  const widths = shown.map((_, index) => Math.max(...cells.map((line) => (line[index] ?? '').length)));
+  return cells
+    .map((line) =>
+      line
+        .map((cell, index) => (index === line.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
+        .join('   ')
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** A report rendered by {@link formatReport}: `data` for json/yaml, `columns`/`rows` for table/wide. */
+export interface Report<Row> {
+  readonly data: unknown;
+  readonly columns: readonly TableColumn<Row>[];
+  readonly rows: readonly Row[];
+  /** Printed instead of an empty table (e.g. "nothing to clean up"). */
+  readonly emptyMessage?: string;
+}
+
+export function formatReport<Row>(format: OutputFormat, report: Report<Row>): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report.data, null, 2)}\n`;
+    case 'yaml':
+      return toYaml(report.data);
+    case 'table':
+    case 'wide':
+      if (report.rows.length === 0 && report.emptyMessage) return `${report.emptyMessage}\n`;
+      return formatTable(report.columns, report.rows, format === 'wide');
+  }
+}
+
+/**
+ * Colour only on a TTY and only when NO_COLOR is unset or empty (https://no-color.org: "when present and not an
+ * empty string"). FORCE_COLOR is not honoured on purpose: stdout data must stay plain when piped.
+ */
+export function colorEnabled(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  return isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+}
+
+const SGR = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+export type Colour = keyof typeof SGR;
+
+export function paint(text: string, colour: Colour, enabled: boolean): string {
+  return enabled ? `\u001b[${SGR[colour]}m${text}\u001b[0m` : text;
+}
