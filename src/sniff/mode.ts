@@ -1,0 +1,121 @@
+import { environmentError, usageError } from '../lib/errors.js';
+
+export type CaptureMode = 'ephemeral' | 'node' | 'upload';
+export type RequestedMode = CaptureMode | 'auto';
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+
+/** The order `--mode auto` tries: ephemeral leaves the target untouched, node needs a privileged helper pod,
+ * upload writes a binary into the target container and is the last resort. */
+export const AUTO_ORDER: readonly CaptureMode[] = ['ephemeral', 'node', 'upload'];
+
+/** What preflight learned, reduced to what mode selection needs. Every field comes from the API, never guessed. */
+export interface ModeFacts {
+  /** Capturing `node/NAME` (the host network namespace): only node mode can. */
+  readonly nodeTarget: boolean;
+  /** SelfSubjectAccessReview answers for the target namespaces and the helper namespace. */
+  readonly allowed: {
+    readonly getPods: boolean;
+    readonly patchEphemeralContainers: boolean;
+    readonly createExec: boolean;
+    readonly createHelperPods: boolean;
+    readonly deleteHelperPods: boolean;
+  };
+  /** False when the API server has no ephemeral containers (older than 1.25 or the subresource is missing). */
+  readonly ephemeralContainersSupported: boolean;
+  /** The strictest PodSecurity `enforce` level among the target namespaces. */
+  readonly targetPodSecurity: PodSecurityLevel;
+  /** PodSecurity `enforce` level of the namespace where node-mode helper pods go. */
+  readonly helperPodSecurity: PodSecurityLevel;
+  /** The namespace where node-mode helper pods go (for messages). */
+  readonly helperNamespace: string;
+  /** Why the target containers cannot capture for themselves (non-root, NET_RAW dropped), if the spec says so. */
+  readonly targetCannotCapture: string | undefined;
+}
+
+/** How an ephemeral container asks for capture privileges, depending on what PodSecurity allows. */
+export type EphemeralPrivileges = 'net-raw-net-admin' | 'runtime-default';
+
+export interface ModeChoice {
+  readonly mode: CaptureMode;
+  /** For ephemeral mode: add NET_RAW+NET_ADMIN, or rely on the runtime's default set (baseline forbids adding). */
+  readonly privileges: EphemeralPrivileges;
+  /** One line for the user: which mode and why. */
+  readonly reason: string;
+}
+
+/** Why a mode cannot work, or undefined when preflight says it will. */
+export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undefined {
+  const { allowed } = facts;
+  if (facts.nodeTarget && mode !== 'node') return 'a node target is captured from a hostNetwork helper pod (node mode)';
+  if (!allowed.getPods) return 'RBAC: you may not get pods';
+  switch (mode) {
+    case 'ephemeral':
+      if (!facts.ephemeralContainersSupported) return 'the API server has no ephemeral containers (Kubernetes < 1.25 or disabled)';
+      if (!allowed.patchEphemeralContainers) return 'RBAC: you may not patch pods/ephemeralcontainers';
+      if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+      if (facts.targetPodSecurity === 'restricted') {
+        return 'PodSecurity "restricted" forbids a root container with NET_RAW, which capturing needs';
+      }
+      return undefined;
+    case 'node':
+      if (!allowed.createHelperPods) return `RBAC: you may not create pods in namespace ${facts.helperNamespace}`;
+      if (!allowed.deleteHelperPods) return `RBAC: you may not delete pods in namespace ${facts.helperNamespace}`;
+      if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+      if (facts.helperPodSecurity !== 'privileged') {
+        return `PodSecurity "${facts.helperPodSecurity}" on namespace ${facts.helperNamespace} forbids the privileged hostPID helper pod`;
+      }
+      return undefined;
+    case 'upload':
+      if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+      if (facts.targetCannotCapture !== undefined) return facts.targetCannotCapture;
+      return undefined;
+  }
+}
+
+function privilegesFor(level: PodSecurityLevel): EphemeralPrivileges {
+  return level === 'privileged' ? 'net-raw-net-admin' : 'runtime-default';
+}
+
+function ephemeralReason(facts: ModeFacts): string {
+  return facts.targetPodSecurity === 'privileged'
+    ? 'ephemeral container with NET_RAW and NET_ADMIN added'
+    : `ephemeral container with the runtime's default capabilities (PodSecurity "${facts.targetPodSecurity}" forbids adding NET_RAW/NET_ADMIN)`;
+}
+
+/**
+ * Picks the capture mode. An explicit mode that preflight says cannot work fails with the reason and the modes that
+ * would work; `auto` takes the first of {@link AUTO_ORDER} that will work and says why the earlier ones were skipped.
+ */
+export function selectMode(requested: RequestedMode, facts: ModeFacts): ModeChoice {
+  const privileges = privilegesFor(facts.targetPodSecurity);
+  const describe = (mode: CaptureMode): string =>
+    mode === 'ephemeral' ? ephemeralReason(facts) : mode === 'node' ? `privileged helper pod in ${facts.helperNamespace} on the target's node` : 'static tcpdump uploaded into the target container';
+  const workingModes = AUTO_ORDER.filter((mode) => modeBlocker(mode, facts) === undefined);
+
+  if (requested !== 'auto') {
+    const blocker = modeBlocker(requested, facts);
+    if (blocker !== undefined) {
+      const fix = workingModes.length > 0 ? `use --mode ${workingModes[0]} (preflight says it will work)` : noModeFix(facts);
+      // A node target with another mode is a usage mistake; everything else is the cluster saying no.
+      if (facts.nodeTarget) throw usageError(`--mode ${requested} cannot capture a node: ${blocker}`, 'use --mode node or -p');
+      throw environmentError(`--mode ${requested} will not work: ${blocker}`, fix);
+    }
+    return { mode: requested, privileges, reason: `${requested} mode (requested): ${describe(requested)}` };
+  }
+
+  const skipped: string[] = [];
+  for (const mode of AUTO_ORDER) {
+    const blocker = modeBlocker(mode, facts);
+    if (blocker === undefined) {
+      const why = skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : '';
+      return { mode, privileges, reason: `${mode} mode: ${describe(mode)}${why}` };
+    }
+    if (!facts.nodeTarget || mode === 'node') skipped.push(`${mode} (${blocker})`);
+  }
+  throw environmentError(`no capture mode will work: ${skipped.join('; ')}`, noModeFix(facts));
+}
+
+function noModeFix(facts: ModeFacts): string {
+  if (!facts.allowed.getPods) return 'ask for get/list/watch on pods in the target namespace';
+  return 'ask for patch on pods/ephemeralcontainers and create on pods/exec, or create/delete on pods in a privileged namespace for node mode';
+}

@@ -1,0 +1,177 @@
+/**
+ * The remote capture command. Everything here is argv: the user's filter and interface are separate arguments to
+ * tcpdump and to a constant wrapper script, never pasted into a shell string.
+ */
+
+export interface TcpdumpSpec {
+  /** `-i`; `any` captures every interface of the network namespace (link type SLL or SLL2). */
+  readonly interface: string;
+  /** BPF filter as the user typed it; tcpdump joins its trailing arguments with spaces itself. */
+  readonly filter: string | undefined;
+  readonly snaplen: number | undefined;
+  readonly count: number | undefined;
+}
+
+/**
+ * `tcpdump -U -n --immediate-mode -w - -i IFACE [-s N] [-c N] [FILTER]`.
+ * -U flushes after every packet so the stream never sits in a stdio buffer; --immediate-mode delivers packets as
+ * they arrive instead of when the kernel's ring block times out (time to first packet); -n keeps a static tcpdump
+ * from calling into NSS.
+ */
+export function tcpdumpArgv(binary: string, spec: TcpdumpSpec): string[] {
+  const argv = [binary, '-U', '-n', '--immediate-mode', '-w', '-', '-i', spec.interface];
+  if (spec.snaplen !== undefined) argv.push('-s', String(spec.snaplen));
+  if (spec.count !== undefined) argv.push('-c', String(spec.count));
+  if (spec.filter !== undefined && spec.filter.trim() !== '') argv.push(spec.filter);
+  return argv;
+}
+
+/**
+ * Seconds the remote capture may run at most when the user gave no --duration. A live capture is normally stopped
+ * by the user long before; this is the outer bound should every other stop fail.
+ */
+export const DEFAULT_MAX_CAPTURE_SECONDS = 4 * 3600;
+
+/** The client sends a heartbeat line this often; the remote side stops capturing after {@link HEARTBEAT_TIMEOUT_SECONDS} without one. */
+export const HEARTBEAT_INTERVAL_MS = 5000;
+export const HEARTBEAT_TIMEOUT_SECONDS = 30;
+/** How long an idle netdiag ephemeral container stays reusable after its last capture ended. */
+export const IDLE_GRACE_SECONDS = 600;
+/** The line that asks the remote capture to stop (flush, print statistics, exit 0). */
+export const STOP_LINE = 'stop\n';
+export const HEARTBEAT_LINE = '\n';
+
+/**
+ * The wrapper that bounds a remote capture. Positional parameters: $1 hard limit in seconds, $2 state directory,
+ * $3 heartbeat timeout in seconds, $4 idle grace in seconds, then the capture argv (run as is, never re-parsed).
+ *
+ * It stops the capture with SIGTERM (tcpdump flushes, prints its drop statistics and exits 0; SIGKILL 5 s later if
+ * it does not) when
+ *  - the client sends the line "stop", or stdin reaches EOF (the exec stream was closed);
+ *  - no line arrived on stdin for the heartbeat timeout: the client died or its connection is gone, and exec'd
+ *    processes otherwise outlive their client (kubernetes#89031);
+ *  - the hard limit passes.
+ * It keeps a lease file `capture.<pid>` in the state directory holding "alive until": the capture's deadline while
+ * it runs, the idle grace after it ends. The idle process of a netdiag ephemeral container lives only while some
+ * lease is in the future (see IDLE_SCRIPT), so reused containers stay bounded too. The wrapper exits with the
+ * capture's status so tcpdump's own errors (bad filter, unknown interface) reach the client.
+ */
+export const CAPTURE_WRAPPER_SCRIPT = [
+  'limit=$1; dir=$2; hbmax=$3; grace=$4; shift 4',
+  'mkdir -p "$dir" || exit 96',
+  'start=$(date +%s); deadline=$(( start + limit ))',
+  'for f in "$dir"/capture.[0-9]*; do [ "$(cat "$f" 2>/dev/null || echo 0)" -gt "$start" ] || rm -f "$f"; done',
+  'lease="$dir/capture.$$"; hb="$dir/heartbeat.$$"',
+  'echo $(( deadline + 60 )) > "$lease"; echo "$start" > "$hb"',
+  'exec 3<&0',
+  '"$@" </dev/null &',
+  'capture=$!',
+  '( while IFS= read -r line <&3; do [ "$line" = stop ] && break; date +%s > "$hb"; done',
+  '  kill -TERM $capture 2>/dev/null ) &',
+  'reader=$!',
+  '( while kill -0 $capture 2>/dev/null; do',
+  '    now=$(date +%s); last=$(cat "$hb" 2>/dev/null || echo 0)',
+  '    if [ "$now" -ge "$deadline" ] || [ $(( now - last )) -gt "$hbmax" ]; then',
+  '      kill -TERM $capture 2>/dev/null; sleep 5; kill -KILL $capture 2>/dev/null; break',
+  '    fi',
+  '    sleep 1',
+  '  done ) &',
+  'watchdog=$!',
+  'wait $capture; status=$?',
+  'kill $reader $watchdog 2>/dev/null',
+  'echo $(( $(date +%s) + grace )) > "$lease"; rm -f "$hb"',
+  'exit $status',
+].join('\n');
+
+export interface CaptureBounds {
+  /** Hard limit in seconds (the user's --duration plus a margin, or the default maximum). */
+  readonly limitSeconds: number;
+  /** Directory for lease and heartbeat files (writable by the capture's user). */
+  readonly stateDir: string;
+  readonly heartbeatTimeoutSeconds?: number;
+  readonly idleGraceSeconds?: number;
+}
+
+/** `sh -c WRAPPER netdiag-capture LIMIT DIR HB GRACE CAPTURE_ARGV...` */
+export function boundedCaptureArgv(shell: string, bounds: CaptureBounds, capture: readonly string[]): string[] {
+  return [
+    shell,
+    '-c',
+    CAPTURE_WRAPPER_SCRIPT,
+    'netdiag-capture',
+    String(Math.max(1, Math.ceil(bounds.limitSeconds))),
+    bounds.stateDir,
+    String(bounds.heartbeatTimeoutSeconds ?? HEARTBEAT_TIMEOUT_SECONDS),
+    String(bounds.idleGraceSeconds ?? IDLE_GRACE_SECONDS),
+    ...capture,
+  ];
+}
+
+/**
+ * The idle process of a netdiag ephemeral container. $1 state directory, $2 initial idle seconds. It lives while any
+ * lease file in the directory holds a time in the future and exits when all have run out, which ends the container
+ * and, because the container has its own PID namespace, every capture still running in it.
+ */
+export const IDLE_SCRIPT = [
+  'dir=$1; mkdir -p "$dir"',
+  'echo $(( $(date +%s) + $2 )) > "$dir/capture.idle"',
+  'while :; do',
+  '  now=$(date +%s); alive=',
+  '  for f in "$dir"/capture.*; do [ "$(cat "$f" 2>/dev/null || echo 0)" -gt "$now" ] && alive=1; done',
+  '  [ -n "$alive" ] || exit 0',
+  '  sleep 2',
+  'done',
+].join('\n');
+
+export function idleArgv(stateDir: string, idleSeconds: number): string[] {
+  return ['sh', '-c', IDLE_SCRIPT, 'netdiag-idle', stateDir, String(idleSeconds)];
+}
+
+/**
+ * Node mode: run the capture inside the network namespace of a container, found by its ID. The helper pod has
+ * hostPID, so /proc lists every process on the node and each one's cgroup path contains its container's ID
+ * (containerd, cri-o and docker alike). $1 = container ID, the rest = the capture argv, run by nsenter.
+ */
+export const NSENTER_SCRIPT = [
+  'id=$1; shift',
+  'pid=',
+  'for d in /proc/[0-9]*; do',
+  '  if grep -qF "$id" "$d/cgroup" 2>/dev/null; then pid=${d#/proc/}; break; fi',
+  'done',
+  'if [ -z "$pid" ]; then echo "netdiag: no process of container $id runs on this node" >&2; exit 97; fi',
+  'exec nsenter -t "$pid" -n -- "$@"',
+].join('\n');
+
+export function nsenterArgv(containerId: string, capture: readonly string[]): string[] {
+  return ['sh', '-c', NSENTER_SCRIPT, 'netdiag-nsenter', containerId, ...capture];
+}
+
+/** Where tcpdump's "unknown interface" / "bad filter" messages come from: these are the user's input (exit 2). */
+export function isUsageFailure(stderr: string): boolean {
+  return [
+    /syntax error/i,
+    /can't parse filter expression/i,
+    /illegal (token|qualifier|port|host)/i,
+    /unknown (host|port|protocol|network|ether host)/i,
+    /no such device/i,
+    /that device doesn't support/i,
+    /there is no device named/i,
+    /is not (a valid|an up) interface/i,
+    /bpf.*(invalid|too)/i,
+    /expression rejects all packets/i,
+    /(snaplen|count|-s|-c).*(invalid|must be)/i,
+  ].some((re) => re.test(stderr));
+}
+
+/** tcpdump's own message lines, without its banner ("listening on ...") and statistics lines. */
+export function tcpdumpErrorLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(
+      (line) =>
+        line !== '' &&
+        !/^(listening on|tcpdump: (verbose output|listening)|\d+ packets? (captured|received|dropped))/.test(line) &&
+        !/^Warning: /i.test(line),
+    );
+}

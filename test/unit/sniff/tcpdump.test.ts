@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  boundedCaptureArgv,
+  idleArgv,
+  isUsageFailure,
+  nsenterArgv,
+  STOP_LINE,
+  tcpdumpArgv,
+  tcpdumpErrorLines,
+} from '../../../src/sniff/tcpdump.js';
+
+describe('tcpdump argv', () => {
+  it('streams packet-buffered pcap to stdout on the chosen interface', () => {
+    assert.deepEqual(tcpdumpArgv('tcpdump', { interface: 'any', filter: undefined, snaplen: undefined, count: undefined }), [
+      'tcpdump',
+      '-U',
+      '-n',
+      '--immediate-mode',
+      '-w',
+      '-',
+      '-i',
+      'any',
+    ]);
+  });
+
+  it('keeps the filter as ONE argument, quotes and all, after the options', () => {
+    const argv = tcpdumpArgv('/tmp/x/tcpdump', { interface: 'eth0', filter: `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`, snaplen: 96, count: 10 });
+    assert.deepEqual(argv.slice(6), ['-i', 'eth0', '-s', '96', '-c', '10', `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`]);
+  });
+
+  it('passes the user argv as positional parameters of constant scripts', () => {
+    const capture = tcpdumpArgv('tcpdump', { interface: 'any', filter: 'port 53; rm -rf /', snaplen: undefined, count: undefined });
+    const bounded = boundedCaptureArgv('sh', { limitSeconds: 10.2, stateDir: '/tmp/netdiag' }, capture);
+    assert.equal(bounded[0], 'sh');
+    assert.equal(bounded[1], '-c');
+    assert.ok(!bounded[2]!.includes('port 53'), 'the script never contains user input');
+    assert.deepEqual(bounded.slice(3, 8), ['netdiag-capture', '11', '/tmp/netdiag', '30', '600']);
+    assert.deepEqual(bounded.slice(8), capture);
+    const entered = nsenterArgv('containerd://abc', bounded);
+    assert.deepEqual(entered.slice(3), ['netdiag-nsenter', 'containerd://abc', ...bounded]);
+    assert.deepEqual(idleArgv('/tmp/netdiag', 600).slice(3), ['netdiag-idle', '/tmp/netdiag', '600']);
+  });
+
+  it('recognises tcpdump usage failures and strips its banner', () => {
+    assert.ok(isUsageFailure("tcpdump: can't parse filter expression: syntax error\n"));
+    assert.ok(isUsageFailure('tcpdump: illegal port number 99999 > 65535\n'));
+    assert.ok(isUsageFailure('tcpdump: eth9: No such device exists\n(SIOCGIFHWADDR: No such device)\n'));
+    assert.ok(!isUsageFailure('tcpdump: eth0: You don\'t have permission to perform this capture on that device\n'));
+    assert.deepEqual(
+      tcpdumpErrorLines('tcpdump: listening on any, link-type LINUX_SLL2\n3 packets captured\n5 packets received by filter\n0 packets dropped by kernel\ntcpdump: boom\n'),
+      ['tcpdump: boom'],
+    );
+  });
+});
+
+/** The wrapper is shell; run it for real against a fake capture command (sleep-like) with /bin/sh. */
+describe('capture wrapper script', () => {
+  const fakeCapture = ['sh', '-c', 'trap "echo stopped-by-term; exit 0" TERM; echo started; while :; do sleep 0.1; done'];
+
+  const run = (limit: number, hb: number, drive: (stdin: NodeJS.WritableStream) => void) =>
+    new Promise<{ code: number | null; out: string; ms: number; dir: string }>((resolve) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
+      const argv = boundedCaptureArgv('sh', { limitSeconds: limit, stateDir: dir, heartbeatTimeoutSeconds: hb, idleGraceSeconds: 100 }, fakeCapture);
+      const started = Date.now();
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      drive(child.stdin);
+      child.on('exit', (code) => resolve({ code, out, ms: Date.now() - started, dir }));
+    });
+
+  it('stops the capture with SIGTERM on the stop line and leaves a grace lease', async () => {
+    const result = await run(60, 30, (stdin) => setTimeout(() => stdin.write(STOP_LINE), 500));
+    assert.equal(result.code, 0);
+    assert.match(result.out, /started\nstopped-by-term/);
+    assert.ok(result.ms < 5000, `took ${result.ms} ms`);
+    const leases = readdirSync(result.dir).filter((f) => f.startsWith('capture.'));
+    assert.equal(leases.length, 1);
+    const until = Number(readFileSync(path.join(result.dir, leases[0]!), 'utf8'));
+    assert.ok(until > Date.now() / 1000 + 50, 'lease extended by the idle grace');
+  });
+
+  it('stops when stdin closes (client gone)', async () => {
+    const result = await run(60, 30, (stdin) => setTimeout(() => stdin.end(), 500));
+    assert.match(result.out, /stopped-by-term/);
+    assert.ok(result.ms < 5000);
+  });
+
+  it('stops when heartbeats stop arriving', async () => {
+    const result = await run(60, 2, () => undefined);
+    assert.match(result.out, /stopped-by-term/);
+    assert.ok(result.ms >= 2000 && result.ms < 8000, `took ${result.ms} ms`);
+  });
+
+  it('stops at the hard limit even with heartbeats', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const result = await run(2, 30, (stdin) => {
+      timer = setInterval(() => stdin.write('\n'), 300);
+    });
+    clearInterval(timer);
+    assert.match(result.out, /stopped-by-term/);
+    assert.ok(result.ms >= 2000 && result.ms < 6000, `took ${result.ms} ms`);
+  });
+
+  it('passes the capture failure status through', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
+    const argv = boundedCaptureArgv('sh', { limitSeconds: 10, stateDir: dir }, ['sh', '-c', 'echo "bad filter" >&2; exit 1']);
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    child.stdin.end();
+    assert.equal(code, 1);
+    assert.match(stderr, /bad filter/);
+  });
+});
