@@ -41,9 +41,22 @@ export const environmentError = (cause: string, fix?: string, options?: { cause?
 /** Exit status for a process ended by a second Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_STATUS = 130;
 
+/**
+ * The abort reason when the user stopped the run (src/lib/signals.ts). Commands for which Ctrl-C is the normal way
+ * to stop (a capture) catch it and exit 0; reaching the top level it means "stopped early" and exits 130.
+ */
+export class InterruptedError extends Error {
+  readonly signalName: 'SIGINT' | 'SIGTERM';
+  constructor(signalName: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signalName}`);
+    this.name = 'InterruptedError';
+    this.signalName = signalName;
+  }
+}
+
 /** What the top level prints and the status it exits with; a pure function of the error so it is unit-tested. */
 export interface RenderedError {
-  readonly exitCode: ExitCode;
+  readonly exitCode: ExitCode | typeof INTERRUPTED_EXIT_STATUS;
   /** Lines for stderr, without trailing newlines: `error: <cause>`, then `fix: <fix>` when there is one. */
   readonly lines: readonly string[];
 }
@@ -66,15 +79,21 @@ const firstLine = (message: string): string =>
     .map((line) => line.trim())
     .filter((line) => line.length > 0)
     .join(' ')
-    .replace(/^Error:\s*/, '');
+    .replace(/^Error:\s*/, '')
+    // oclif appends its own hint; our `fix:` line says the same.
+    .replace(/\s*See more help with --help\.?$/, '');
 
 /**
  * Maps any error that reached the top level to an exit code and the lines to print.
  * - NetdiagError: its own exit code, cause and fix.
  * - oclif parse/usage errors (unknown flag, missing arg, bad option value, command not found): exit 2.
+ * - InterruptedError (first Ctrl-C/SIGTERM, after cleanup): 130.
  * - anything else is a bug: exit 3, and the stack only under `-v`.
  */
 export function renderError(err: unknown, options: { verbose: boolean }): RenderedError {
+  if (err instanceof InterruptedError) {
+    return { exitCode: INTERRUPTED_EXIT_STATUS, lines: [`interrupted (${err.signalName}); created objects were cleaned up`] };
+  }
   if (err instanceof NetdiagError) {
     const lines = [`error: ${firstLine(err.message)}`];
     if (err.fix) lines.push(`fix: ${err.fix}`);

@@ -1,4 +1,6 @@
-import { INTERRUPTED_EXIT_STATUS } from './errors.js';
+import { INTERRUPTED_EXIT_STATUS, InterruptedError } from './errors.js';
+
+export { InterruptedError } from './errors.js';
 
 /** The process-like surface this module needs; tests pass a fake EventEmitter instead of `process`. */
 export interface SignalSource {
@@ -13,16 +15,6 @@ export interface RunAbort {
   readonly received: () => 'SIGINT' | 'SIGTERM' | undefined;
   /** Removes the handlers; call when the command has finished (cleanup included). */
   readonly dispose: () => void;
-}
-
-/** The abort reason when the user stopped the run: commands treat it as a normal end (exit 0 after cleanup). */
-export class InterruptedError extends Error {
-  readonly signalName: 'SIGINT' | 'SIGTERM';
-  constructor(signalName: 'SIGINT' | 'SIGTERM') {
-    super(`interrupted by ${signalName}`);
-    this.name = 'InterruptedError';
-    this.signalName = signalName;
-  }
 }
 
 /**

@@ -1,0 +1,38 @@
+# Shared by bin/kubectl-netdiag and bin/kubectl_complete-netdiag (sourced, POSIX sh).
+# Picks the Node to run dist with: the npm `node` package's Node 24 in node_modules when present, else `node` on
+# PATH if it is 22 or newer (client-node 2.x needs 22+), else one error line and one fix line, exit 3.
+
+netdiag_exec() {
+  root=$1
+  entry=$2
+  shift 2
+  if [ ! -f "$root/dist/src/lib/$entry" ]; then
+    echo "error: kubectl-netdiag is not built ($root/dist/src/lib/$entry is missing)" >&2
+    echo "fix: run \`npm ci && npm run build\` in $root" >&2
+    exit 3
+  fi
+  node_bin="$root/node_modules/node/bin/node"
+  if [ ! -x "$node_bin" ]; then
+    node_bin=$(command -v node 2>/dev/null || true)
+    found="none"
+    if [ -n "$node_bin" ]; then
+      found=$("$node_bin" -p 'process.versions.node' 2>/dev/null || echo unknown)
+      major=${found%%.*}
+      case $major in
+        '' | *[!0-9]*) major=0 ;;
+      esac
+      if [ "$major" -lt 22 ]; then node_bin=""; fi
+    fi
+    if [ -z "$node_bin" ]; then
+      echo "error: kubectl-netdiag needs Node.js 22 or newer (found: $found)" >&2
+      echo "fix: run \`npm ci\` in $root (installs Node 24 locally) or put Node >= 22 first on PATH" >&2
+      exit 3
+    fi
+  fi
+  exec "$node_bin" "$root/dist/src/lib/$entry" "$@"
+}
+
+# The package root of an executable in bin/ whose symlinks are already resolved.
+netdiag_root() {
+  (cd "$(dirname "$1")/.." && pwd)
+}

@@ -1,0 +1,94 @@
+import { Flags } from '@oclif/core';
+import { NetdiagCommand, globalFlags, outputFlags } from '../lib/command.js';
+import { parseOutputFormat } from '../lib/output.js';
+import type { V1Pod } from '../kube/client.js';
+import { preflight, type AccessRequirement } from '../kube/preflight.js';
+import { MANAGED_SELECTOR, SESSION_LABEL } from '../kube/session.js';
+
+/** One pod found by cleanup and what happened to it. */
+interface CleanupRow {
+  readonly namespace: string;
+  readonly name: string;
+  readonly session: string;
+  readonly node: string;
+  readonly phase: string;
+  readonly created: string;
+  readonly result: 'deleted' | 'already gone' | 'failed';
+  readonly error?: string;
+}
+
+/** Permissions cleanup needs; cluster-wide with --all-namespaces. Exported for docs/rbac.yaml's test. */
+export function cleanupRequirements(namespace: string | undefined): AccessRequirement[] {
+  return [
+    { verb: 'list', resource: 'pods', namespace },
+    { verb: 'delete', resource: 'pods', namespace },
+  ];
+}
+
+export default class Cleanup extends NetdiagCommand {
+  static override summary = 'Delete helper pods that interrupted or crashed runs left behind.';
+  static override description =
+    'Finds pods labelled app.kubernetes.io/managed-by=kubectl-netdiag (in the namespace, or everywhere with -A) and deletes them. ' +
+    'Ephemeral containers cannot be removed from a pod; their processes are bounded by a timeout and exit on their own.';
+  static override examples = ['<%= config.bin %> cleanup', '<%= config.bin %> cleanup -A -o json', '<%= config.bin %> cleanup --session 3f9a1c2e'];
+  static override flags = {
+    ...outputFlags,
+    'all-namespaces': Flags.boolean({ char: 'A', description: 'Clean up in every namespace.' }),
+    session: Flags.string({ description: 'Only objects of this run session id.' }),
+  };
+  static override baseFlags = globalFlags;
+
+  async run(): Promise<void> {
+    const { flags } = await this.parseFlags(Cleanup);
+    const format = parseOutputFormat(flags.output);
+    const client = this.client();
+    const namespace = flags['all-namespaces'] ? undefined : client.namespace;
+    const signal = this.abort.signal;
+    const selector = flags.session ? `${MANAGED_SELECTOR},${SESSION_LABEL}=${flags.session}` : MANAGED_SELECTOR;
+
+    await this.progress.step('checking permissions', () => preflight(client, cleanupRequirements(namespace), client.namespace, { signal }));
+    const pods = await this.progress.step(`listing pods labelled ${selector}${namespace ? ` in ${namespace}` : ' in all namespaces'}`, () =>
+      client.listPods(namespace, { labelSelector: selector }, { signal }),
+    );
+    const rows = await this.progress.step(`deleting ${pods.length} pod(s)`, () =>
+      Promise.all(
+        pods.map(async (pod: V1Pod): Promise<CleanupRow> => {
+          const base = {
+            namespace: pod.metadata?.namespace ?? '',
+            name: pod.metadata?.name ?? '',
+            session: pod.metadata?.labels?.[SESSION_LABEL] ?? '',
+            node: pod.spec?.nodeName ?? '',
+            phase: pod.status?.phase ?? '',
+            created: pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).toISOString() : '',
+          };
+          try {
+            const existed = await client.deletePod(base.namespace, base.name, { signal, gracePeriodSeconds: 0 });
+            return { ...base, result: existed ? 'deleted' : 'already gone' };
+          } catch (err) {
+            return { ...base, result: 'failed', error: err instanceof Error ? err.message : String(err) };
+          }
+        }),
+      ),
+    );
+    this.printReport(format, {
+      data: { namespace: namespace ?? null, selector, pods: rows },
+      rows,
+      columns: [
+        { header: 'namespace', value: (row) => row.namespace },
+        { header: 'pod', value: (row) => row.name },
+        { header: 'session', value: (row) => row.session },
+        { header: 'result', value: (row) => row.result },
+        { header: 'node', value: (row) => row.node, wide: true },
+        { header: 'phase', value: (row) => row.phase, wide: true },
+        { header: 'created', value: (row) => row.created, wide: true },
+        { header: 'error', value: (row) => row.error ?? '', wide: true },
+      ],
+      emptyMessage: `nothing to clean up${namespace ? ` in namespace ${namespace}` : ''}`,
+    });
+    const failures = rows.filter((row) => row.result === 'failed');
+    if (failures.length > 0) {
+      for (const row of failures) this.progress.warn(`could not delete ${row.namespace}/${row.name}: ${row.error}`);
+      process.exitCode = 3;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { Flags } from '@oclif/core';
+import { stringify as toYaml } from 'yaml';
+import { clientVersion } from '../lib/build-info.js';
+import { globalFlags, NetdiagCommand } from '../lib/command.js';
+import { ExitCode, NetdiagError, renderError } from '../lib/errors.js';
+
+/**
+ * Prints the client version and, unless --client, the server's. Exit status: 0 when both are known (or --client);
+ * 3 when the server cannot be asked — the client part is still printed on stdout, the reason on stderr, so bug
+ * reports get the client facts and scripts can still tell that the cluster is unreachable (as `kubectl version` does).
+ */
+export default class Version extends NetdiagCommand {
+  static override summary = 'Print the client version, commit, Node version and the server version.';
+  static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --client -o json'];
+  static override flags = {
+    output: Flags.string({ char: 'o', description: 'Output format.', options: ['table', 'json', 'yaml'], default: 'table' }),
+    client: Flags.boolean({ description: 'Only the client version; never contacts the cluster.' }),
+  };
+  static override baseFlags = globalFlags;
+
+  async run(): Promise<void> {
+    const { flags } = await this.parseFlags(Version);
+    const client = clientVersion(this.config.root, this.config.version);
+    let server: { gitVersion: string; platform: string } | undefined;
+    let serverError: NetdiagError | undefined;
+    if (!flags.client) {
+      try {
+        const info = await this.client().serverVersion({ signal: this.abort.signal });
+        server = { gitVersion: info.gitVersion, platform: info.platform };
+      } catch (err) {
+        // Bad input (unknown context, bad flag value) is still an error; only "cannot ask the server" degrades.
+        if (!(err instanceof NetdiagError) || err.exitCode !== ExitCode.Environment) throw err;
+        serverError = err;
+      }
+    }
+    const data = {
+      client,
+      ...(flags.client ? {} : { server: server ?? null, ...(serverError ? { serverError: serverError.message } : {}) }),
+    };
+    if (flags.output === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else if (flags.output === 'yaml') process.stdout.write(toYaml(data));
+    else {
+      const lines = [`Client Version: ${client.version}`, `Commit: ${client.commit}`, `Node: ${client.node} (${client.platform})`];
+      if (server) lines.push(`Server Version: ${server.gitVersion}`);
+      else if (!flags.client) lines.push('Server Version: unknown (see error below)');
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (serverError) {
+      process.stderr.write(`${renderError(serverError, { verbose: this.globals.verbose }).lines.join('\n')}\n`);
+      process.exitCode = ExitCode.Environment;
+    }
+  }
+}
