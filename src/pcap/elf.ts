@@ -3,7 +3,6 @@
  * and whether the binary needs a program interpreter (dynamic loader).
  */
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
 
 /** e_machine values we care about. */
 export const ElfMachine = {
@@ -14,7 +13,7 @@ export const ElfMachine = {
   RISCV: 243,
 } as const;
 
-/** Architectures we ship a static tcpdump for, with their ELF machine. */
+/** Architectures we ship a static tcpdump for (assets/tcpdump/linux-<arch>/tcpdump), with their ELF machine. */
 export const UPLOAD_ARCHES = {
   amd64: { machine: ElfMachine.X86_64, className: 64 },
   arm64: { machine: ElfMachine.AARCH64, className: 64 },
@@ -74,23 +73,10 @@ export async function readElfFile(path: string): Promise<ElfInfo> {
 }
 
 /**
- * Maps `uname -m` output to the arch of the static tcpdump to upload; undefined when we ship none for it
- * (aarch64_be, 32-bit ARM armv7l/armv8l, i686, riscv64, s390x, ppc64le ...).
+ * True when `info` is a binary a linux/`arch` container can run without any library: 64-bit little-endian,
+ * the arch's machine, no program interpreter.
  */
-export function uploadArchForUname(machine: string): UploadArch | undefined {
-  switch (machine.trim()) {
-    case 'x86_64':
-    case 'amd64':
-      return 'amd64';
-    case 'aarch64':
-    case 'arm64':
-      return 'arm64';
-    default:
-      return undefined;
-  }
-}
-
-/** `assets/tcpdump/linux-<arch>/tcpdump` under the package root (written by scripts/build-tcpdump). */
-export function staticTcpdumpPath(packageRoot: string, arch: UploadArch): string {
-  return join(packageRoot, 'assets', 'tcpdump', `linux-${arch}`, 'tcpdump');
+export function isStaticFor(info: ElfInfo, arch: UploadArch): boolean {
+  const want = UPLOAD_ARCHES[arch];
+  return info.class === want.className && info.littleEndian && info.machine === want.machine && info.isStatic === true;
 }
