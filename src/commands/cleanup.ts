@@ -30,7 +30,11 @@ export default class Cleanup extends NetdiagCommand {
   static override description =
     'Finds pods labelled app.kubernetes.io/managed-by=kubectl-netdiag (in the namespace, or everywhere with -A) and deletes them. ' +
     'Ephemeral containers cannot be removed from a pod; their processes are bounded by a timeout and exit on their own.';
-  static override examples = ['<%= config.bin %> cleanup', '<%= config.bin %> cleanup -A -o json', '<%= config.bin %> cleanup --session 3f9a1c2e'];
+  static override examples = [
+    '<%= config.bin %> cleanup',
+    '<%= config.bin %> cleanup -A -o json',
+    '<%= config.bin %> cleanup --session 3f9a1c2e',
+  ];
   static override flags = {
     ...outputFlags,
     'all-namespaces': Flags.boolean({ char: 'A', description: 'Clean up in every namespace.' }),
@@ -46,9 +50,12 @@ export default class Cleanup extends NetdiagCommand {
     const signal = this.abort.signal;
     const selector = flags.session ? `${MANAGED_SELECTOR},${SESSION_LABEL}=${flags.session}` : MANAGED_SELECTOR;
 
-    await this.progress.step('checking permissions', () => preflight(client, cleanupRequirements(namespace), client.namespace, { signal }));
-    const pods = await this.progress.step(`listing pods labelled ${selector}${namespace ? ` in ${namespace}` : ' in all namespaces'}`, () =>
-      client.listPods(namespace, { labelSelector: selector }, { signal }),
+    await this.progress.step('checking permissions', () =>
+      preflight(client, cleanupRequirements(namespace), client.namespace, { signal }),
+    );
+    const pods = await this.progress.step(
+      `listing pods labelled ${selector}${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
+      () => client.listPods(namespace, { labelSelector: selector }, { signal }),
     );
     const rows = await this.progress.step(`deleting ${pods.length} pod(s)`, () =>
       Promise.all(

@@ -13,7 +13,12 @@ export default class Version extends NetdiagCommand {
   static override summary = 'Print the client version, commit, Node version and the server version.';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --client -o json'];
   static override flags = {
-    output: Flags.string({ char: 'o', description: 'Output format.', options: ['table', 'json', 'yaml'], default: 'table' }),
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format.',
+      options: ['table', 'json', 'yaml'],
+      default: 'table',
+    }),
     client: Flags.boolean({ description: 'Only the client version; never contacts the cluster.' }),
   };
   static override baseFlags = globalFlags;
@@ -40,7 +45,11 @@ export default class Version extends NetdiagCommand {
     if (flags.output === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else if (flags.output === 'yaml') process.stdout.write(toYaml(data));
     else {
-      const lines = [`Client Version: ${client.version}`, `Commit: ${client.commit}`, `Node: ${client.node} (${client.platform})`];
+      const lines = [
+        `Client Version: ${client.version}`,
+        `Commit: ${client.commit}`,
+        `Node: ${client.node} (${client.platform})`,
+      ];
       if (server) lines.push(`Server Version: ${server.gitVersion}`);
       else if (!flags.client) lines.push('Server Version: unknown (see error below)');
       process.stdout.write(`${lines.join('\n')}\n`);

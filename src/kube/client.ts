@@ -101,7 +101,10 @@ export class KubeClient {
       // JSON is YAML: client-node's own loader parses users (exec plugins, auth providers, tokens) exactly as usual.
       this.kubeConfig.loadFromString(JSON.stringify(singleContextDocument(selection)));
     } catch (err) {
-      throw usageError(`context "${selection.contextName}" is not a valid kubeconfig entry: ${(err as Error).message}`, 'fix the kubeconfig');
+      throw usageError(
+        `context "${selection.contextName}" is not a valid kubeconfig entry: ${(err as Error).message}`,
+        'fix the kubeconfig',
+      );
     }
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
@@ -111,7 +114,11 @@ export class KubeClient {
   }
 
   /** Builds a client from the global flags. Throws usage errors (exit 2) for unknown names, env errors (exit 3) for missing files. */
-  static fromAccess(access: KubeAccessOptions, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): KubeClient {
+  static fromAccess(
+    access: KubeAccessOptions,
+    env: NodeJS.ProcessEnv = process.env,
+    home: string = homedir(),
+  ): KubeClient {
     const { selection } = resolveAccess(access, env, home);
     return new KubeClient(selection, access.requestTimeoutMs);
   }
@@ -167,7 +174,11 @@ export class KubeClient {
   }
 
   async serverVersion(options?: CallOptions): Promise<ServerVersion> {
-    const info = await this.call('read the server version', (o) => this.versionApi.getCode(KubeClient.opts(o)), options);
+    const info = await this.call(
+      'read the server version',
+      (o) => this.versionApi.getCode(KubeClient.opts(o)),
+      options,
+    );
     return { gitVersion: info.gitVersion, major: info.major, minor: info.minor, platform: info.platform };
   }
 
@@ -180,13 +191,20 @@ export class KubeClient {
         onFailure: (failure) =>
           options?.onFailure?.(failure) ??
           (failure.kind === 'not-found'
-            ? usageError(`pod "${name}" not found in namespace "${namespace}"`, `list pods with \`kubectl get pods -n ${namespace}\``)
+            ? usageError(
+                `pod "${name}" not found in namespace "${namespace}"`,
+                `list pods with \`kubectl get pods -n ${namespace}\``,
+              )
             : undefined),
       },
     );
   }
 
-  async listPods(namespace: string | undefined, query: { labelSelector?: string; fieldSelector?: string }, options?: CallOptions): Promise<V1Pod[]> {
+  async listPods(
+    namespace: string | undefined,
+    query: { labelSelector?: string; fieldSelector?: string },
+    options?: CallOptions,
+  ): Promise<V1Pod[]> {
     const list = await this.call(
       `list pods${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
       (o) =>
@@ -199,15 +217,27 @@ export class KubeClient {
   }
 
   createPod(namespace: string, pod: V1Pod, options?: CallOptions): Promise<V1Pod> {
-    return this.call(`create pod in ${namespace}`, (o) => this.core.createNamespacedPod({ namespace, body: pod }, KubeClient.opts(o)), options);
+    return this.call(
+      `create pod in ${namespace}`,
+      (o) => this.core.createNamespacedPod({ namespace, body: pod }, KubeClient.opts(o)),
+      options,
+    );
   }
 
   /** Deletes a pod; a pod that is already gone counts as deleted (returns false). */
-  async deletePod(namespace: string, name: string, options: CallOptions & { gracePeriodSeconds?: number } = {}): Promise<boolean> {
+  async deletePod(
+    namespace: string,
+    name: string,
+    options: CallOptions & { gracePeriodSeconds?: number } = {},
+  ): Promise<boolean> {
     let gone = false;
     await this.call(
       `delete pod ${namespace}/${name}`,
-      (o) => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: options.gracePeriodSeconds }, KubeClient.opts(o)),
+      (o) =>
+        this.core.deleteNamespacedPod(
+          { name, namespace, gracePeriodSeconds: options.gracePeriodSeconds },
+          KubeClient.opts(o),
+        ),
       {
         ...options,
         onFailure: (failure) => {
@@ -247,7 +277,9 @@ export class KubeClient {
       ...options,
       onFailure: (failure) =>
         options?.onFailure?.(failure) ??
-        (failure.kind === 'not-found' ? usageError(`node "${name}" not found`, 'list nodes with `kubectl get nodes`') : undefined),
+        (failure.kind === 'not-found'
+          ? usageError(`node "${name}" not found`, 'list nodes with `kubectl get nodes`')
+          : undefined),
     });
   }
 
@@ -256,7 +288,28 @@ export class KubeClient {
   }
 
   readService(namespace: string, name: string, options?: CallOptions) {
-    return this.call(`get service ${namespace}/${name}`, (o) => this.core.readNamespacedService({ name, namespace }, KubeClient.opts(o)), options);
+    return this.call(
+      `get service ${namespace}/${name}`,
+      (o) => this.core.readNamespacedService({ name, namespace }, KubeClient.opts(o)),
+      options,
+    );
+  }
+
+  async listServices(
+    namespace: string | undefined,
+    query: { labelSelector?: string; fieldSelector?: string } = {},
+    options?: CallOptions,
+  ) {
+    return (
+      await this.call(
+        `list services${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
+        (o) =>
+          namespace
+            ? this.core.listNamespacedService({ namespace, ...query }, KubeClient.opts(o))
+            : this.core.listServiceForAllNamespaces({ ...query }, KubeClient.opts(o)),
+        options,
+      )
+    ).items;
   }
 
   async listEndpointSlices(namespace: string, query: { labelSelector?: string } = {}, options?: CallOptions) {
@@ -270,31 +323,60 @@ export class KubeClient {
   }
 
   readDeployment(namespace: string, name: string, options?: CallOptions) {
-    return this.call(`get deployment ${namespace}/${name}`, (o) => this.apps.readNamespacedDeployment({ name, namespace }, KubeClient.opts(o)), options);
+    return this.call(
+      `get deployment ${namespace}/${name}`,
+      (o) => this.apps.readNamespacedDeployment({ name, namespace }, KubeClient.opts(o)),
+      options,
+    );
   }
 
   readStatefulSet(namespace: string, name: string, options?: CallOptions) {
-    return this.call(`get statefulset ${namespace}/${name}`, (o) => this.apps.readNamespacedStatefulSet({ name, namespace }, KubeClient.opts(o)), options);
+    return this.call(
+      `get statefulset ${namespace}/${name}`,
+      (o) => this.apps.readNamespacedStatefulSet({ name, namespace }, KubeClient.opts(o)),
+      options,
+    );
   }
 
   readDaemonSet(namespace: string, name: string, options?: CallOptions) {
-    return this.call(`get daemonset ${namespace}/${name}`, (o) => this.apps.readNamespacedDaemonSet({ name, namespace }, KubeClient.opts(o)), options);
+    return this.call(
+      `get daemonset ${namespace}/${name}`,
+      (o) => this.apps.readNamespacedDaemonSet({ name, namespace }, KubeClient.opts(o)),
+      options,
+    );
   }
 
   readReplicaSet(namespace: string, name: string, options?: CallOptions) {
-    return this.call(`get replicaset ${namespace}/${name}`, (o) => this.apps.readNamespacedReplicaSet({ name, namespace }, KubeClient.opts(o)), options);
+    return this.call(
+      `get replicaset ${namespace}/${name}`,
+      (o) => this.apps.readNamespacedReplicaSet({ name, namespace }, KubeClient.opts(o)),
+      options,
+    );
   }
 
   /** Asks the API server whether the current identity may do one thing (SelfSubjectAccessReview). */
   async canI(
-    attributes: { verb: string; resource: string; subresource?: string; namespace?: string; group?: string; name?: string },
+    attributes: {
+      verb: string;
+      resource: string;
+      subresource?: string;
+      namespace?: string;
+      group?: string;
+      name?: string;
+    },
     options?: CallOptions,
   ): Promise<{ allowed: boolean; reason?: string }> {
     const review = await this.call(
       `check permission ${attributes.verb} ${attributes.resource}`,
       (o) =>
         this.authz.createSelfSubjectAccessReview(
-          { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } } },
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: attributes },
+            },
+          },
           KubeClient.opts(o),
         ),
       options,
@@ -308,13 +390,21 @@ export class KubeClient {
    * and re-lists + re-watches when the server closes the watch. Bound the wait with the signal
    * (e.g. `AbortSignal.any([run, AbortSignal.timeout(ms)])`); it rejects with the signal's reason.
    */
-  async watchPod<T>(namespace: string, name: string, check: (pod: V1Pod | undefined) => T | undefined, signal: AbortSignal): Promise<T> {
+  async watchPod<T>(
+    namespace: string,
+    name: string,
+    check: (pod: V1Pod | undefined) => T | undefined,
+    signal: AbortSignal,
+  ): Promise<T> {
     const watch = new Watch(this.kubeConfig);
     for (;;) {
       if (signal.aborted) throw signal.reason;
       let pod: V1Pod | undefined;
       try {
-        pod = await this.readPod(namespace, name, { signal, onFailure: (f) => (f.kind === 'not-found' ? new NetdiagError(2, 'gone') : undefined) });
+        pod = await this.readPod(namespace, name, {
+          signal,
+          onFailure: (f) => (f.kind === 'not-found' ? new NetdiagError(2, 'gone') : undefined),
+        });
       } catch (err) {
         if (!(err instanceof NetdiagError && err.message === 'gone')) throw err;
       }
@@ -335,7 +425,11 @@ export class KubeClient {
         watch
           .watch(
             `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-            { fieldSelector: `metadata.name=${name}`, resourceVersion: pod?.metadata?.resourceVersion, allowWatchBookmarks: true },
+            {
+              fieldSelector: `metadata.name=${name}`,
+              resourceVersion: pod?.metadata?.resourceVersion,
+              allowWatchBookmarks: true,
+            },
             (phase, object: V1Pod) => {
               if (phase === 'BOOKMARK' || phase === 'ERROR') return;
               // client-node swallows exceptions thrown by this callback, so a throwing check is caught here.
@@ -364,7 +458,10 @@ export class KubeClient {
    * URL and TLS/auth options for a WebSocket to an API path (exec, attach), taken from the kubeconfig exactly as
    * client-node applies them to its own requests (CA, client cert/key, bearer token or exec-plugin token, proxy agent).
    */
-  async webSocketTarget(path: string, query: URLSearchParams): Promise<{ url: string; options: WebSocketClientOptions }> {
+  async webSocketTarget(
+    path: string,
+    query: URLSearchParams,
+  ): Promise<{ url: string; options: WebSocketClientOptions }> {
     const base = new URL(this.server);
     base.protocol = base.protocol === 'http:' ? 'ws:' : 'wss:';
     const url = `${base.toString().replace(/\/$/, '')}${path}?${query.toString()}`;

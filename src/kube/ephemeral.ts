@@ -3,11 +3,17 @@
  * merge patch (as kubectl debug does). They cannot be changed or removed, so callers reuse a running one whenever
  * their predicate accepts it instead of piling up containers on the user's pod.
  */
-import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import { formatDuration } from '../lib/duration.js';
 import type { KubeClient, V1EphemeralContainer, V1Pod } from './client.js';
 import type { ClassifiedFailure } from './failures.js';
-import { classifyAdmissionFailure, classifyContainerState, randomSuffix, type PodProgress, type WaitOptions } from './pods.js';
+import {
+  classifyAdmissionFailure,
+  classifyContainerState,
+  randomSuffix,
+  type PodProgress,
+  type WaitOptions,
+} from './pods.js';
 
 /** What a reuse predicate sees of an existing ephemeral container. */
 export interface EphemeralCandidate {
@@ -51,9 +57,16 @@ export function ephemeralCandidates(pod: V1Pod): EphemeralCandidate[] {
 }
 
 /** The strategic-merge patch that appends one ephemeral container (merge key: name). Pure. */
-export function ephemeralContainerPatch(options: EphemeralContainerOptions, name: string): { spec: { ephemeralContainers: V1EphemeralContainer[] } } {
-  const capabilities = options.capabilities && options.capabilities.length > 0 ? { capabilities: { add: [...options.capabilities] } } : {};
-  const securityContext = options.privileged || options.capabilities?.length ? { securityContext: { privileged: options.privileged ?? false, ...capabilities } } : {};
+export function ephemeralContainerPatch(
+  options: EphemeralContainerOptions,
+  name: string,
+): { spec: { ephemeralContainers: V1EphemeralContainer[] } } {
+  const capabilities =
+    options.capabilities && options.capabilities.length > 0 ? { capabilities: { add: [...options.capabilities] } } : {};
+  const securityContext =
+    options.privileged || options.capabilities?.length
+      ? { securityContext: { privileged: options.privileged ?? false, ...capabilities } }
+      : {};
   return {
     spec: {
       ephemeralContainers: [
@@ -74,23 +87,38 @@ export function ephemeralContainerPatch(options: EphemeralContainerOptions, name
 }
 
 /** Classifies a failed ephemeral-container patch. Pure. */
-export function classifyEphemeralPatchFailure(failure: ClassifiedFailure, options: { namespace: string; pod: string }): NetdiagError | undefined {
+export function classifyEphemeralPatchFailure(
+  failure: ClassifiedFailure,
+  options: { namespace: string; pod: string },
+): NetdiagError | undefined {
   if (failure.kind === 'not-found') {
     // A 404 naming the pod means the pod is gone; a bare 404 means the subresource does not exist (feature off).
     if (failure.status?.details?.name === options.pod || /pods? ".*" not found/.test(failure.message)) {
-      return usageError(`pod "${options.pod}" not found in namespace "${options.namespace}"`, `list pods with \`kubectl get pods -n ${options.namespace}\``);
+      return usageError(
+        `pod "${options.pod}" not found in namespace "${options.namespace}"`,
+        `list pods with \`kubectl get pods -n ${options.namespace}\``,
+      );
     }
     return environmentError(
       'the API server does not serve pods/ephemeralcontainers (ephemeral containers are disabled or the cluster is older than 1.23)',
       'enable the EphemeralContainers feature, upgrade the cluster, or use a capture mode that does not need them',
     );
   }
-  return classifyAdmissionFailure(failure, options.namespace, `an ephemeral container in pod ${options.pod}`, 'patch pods/ephemeralcontainers');
+  return classifyAdmissionFailure(
+    failure,
+    options.namespace,
+    `an ephemeral container in pod ${options.pod}`,
+    'patch pods/ephemeralcontainers',
+  );
 }
 
 /** State of one ephemeral container while waiting for it. Pure. */
 export function classifyEphemeralProgress(pod: V1Pod | undefined, name: string, where: string): PodProgress {
-  if (!pod) return { state: 'failed', error: environmentError(`${where} was deleted while its ephemeral container started`, 'retry on a running pod') };
+  if (!pod)
+    return {
+      state: 'failed',
+      error: environmentError(`${where} was deleted while its ephemeral container started`, 'retry on a running pod'),
+    };
   const status = pod.status?.ephemeralContainerStatuses?.find((item) => item.name === name);
   if (!status) return { state: 'waiting', detail: 'waiting for the kubelet' };
   const classified = classifyContainerState(status, `ephemeral container ${name} in ${where}`);
@@ -101,11 +129,18 @@ export function classifyEphemeralProgress(pod: V1Pod | undefined, name: string, 
  * Makes sure an ephemeral container is running in the pod: reuses a running one the predicate accepts, otherwise
  * adds one and waits (watching status.ephemeralContainerStatuses) until it runs.
  */
-export async function ensureEphemeralContainer(client: KubeClient, options: EphemeralContainerOptions, wait: WaitOptions): Promise<EphemeralContainerHandle> {
+export async function ensureEphemeralContainer(
+  client: KubeClient,
+  options: EphemeralContainerOptions,
+  wait: WaitOptions,
+): Promise<EphemeralContainerHandle> {
   const where = `pod ${options.namespace}/${options.pod}`;
   const pod = await client.readPod(options.namespace, options.pod, { signal: wait.signal });
   if (pod.status?.phase !== 'Running') {
-    throw usageError(`${where} is ${pod.status?.phase ?? 'not running'}; ephemeral containers need a running pod`, 'wait for the pod to be Running or pick another one');
+    throw usageError(
+      `${where} is ${pod.status?.phase ?? 'not running'}; ephemeral containers need a running pod`,
+      'wait for the pod to be Running or pick another one',
+    );
   }
   if (options.reuse) {
     const existing = ephemeralCandidates(pod).find((candidate) => candidate.running && options.reuse?.(candidate));

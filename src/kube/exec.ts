@@ -10,7 +10,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { KubeClient } from './client.js';
 import { classifyFailure, parseApiStatus, toClusterError, type ApiStatus } from './failures.js';
 
@@ -59,7 +59,13 @@ export function decodeExecStatus(text: string): ExecOutcome {
 }
 
 /** Query string of an exec request; argv is passed as repeated `command` parameters, never through a shell. */
-export function execQuery(options: { command: readonly string[]; container?: string; stdin: boolean; stdout: boolean; stderr: boolean }): URLSearchParams {
+export function execQuery(options: {
+  command: readonly string[];
+  container?: string;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}): URLSearchParams {
   const query = new URLSearchParams();
   for (const arg of options.command) query.append('command', arg);
   if (options.container) query.set('container', options.container);
@@ -110,18 +116,25 @@ function upgradeError(status: number, body: string, options: ExecOptions, client
       'ask a cluster admin for verbs get,create on pods/exec (see docs/rbac.yaml)',
     );
   }
-  if (failure.kind === 'not-found') return usageError(`pod ${options.namespace}/${options.pod} not found for exec`, 'check the pod name and -n');
+  if (failure.kind === 'not-found')
+    return usageError(`pod ${options.namespace}/${options.pod} not found for exec`, 'check the pod name and -n');
   if (status === 400) {
     // e.g. "container x is not valid for pod y", "pod does not have a host assigned", "container not found".
-    return usageError(`cannot exec into ${where}: ${failure.message}`, 'check the container name and that the pod is Running');
+    return usageError(
+      `cannot exec into ${where}: ${failure.message}`,
+      'check the container name and that the pod is Running',
+    );
   }
-  return toClusterError({ code: status, body }, {
-    server: client.server,
-    contextName: client.contextName,
-    userName: client.selection.userName,
-    action: `exec into ${where}`,
-    requestTimeoutMs: client.requestTimeoutMs,
-  });
+  return toClusterError(
+    { code: status, body },
+    {
+      server: client.server,
+      contextName: client.contextName,
+      userName: client.selection.userName,
+      action: `exec into ${where}`,
+      requestTimeoutMs: client.requestTimeoutMs,
+    },
+  );
 }
 
 /**
@@ -165,10 +178,11 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
       options.signal?.removeEventListener('abort', onAbort);
       action();
     };
-    const fail = (err: unknown) => settle(() => {
-      socket.terminate();
-      reject(err);
-    });
+    const fail = (err: unknown) =>
+      settle(() => {
+        socket.terminate();
+        reject(err);
+      });
     const onAbort = () => fail(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -189,7 +203,9 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
     socket.on('unexpected-response', (_request, response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => fail(upgradeError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), options, client)));
+      response.on('end', () =>
+        fail(upgradeError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), options, client)),
+      );
       response.on('error', fail);
     });
 
@@ -309,7 +325,12 @@ export async function execCapture(
       write(chunk: Buffer, _encoding, callback) {
         size += chunk.length;
         if (size > limit) {
-          callback(environmentError(`output of \`${options.command.join(' ')}\` exceeded ${limit} bytes`, 'stream it instead of capturing it'));
+          callback(
+            environmentError(
+              `output of \`${options.command.join(' ')}\` exceeded ${limit} bytes`,
+              'stream it instead of capturing it',
+            ),
+          );
           return;
         }
         chunks.push(chunk);
@@ -324,6 +345,9 @@ export async function execCapture(
     out.stream.once('error', reject);
     err.stream.once('error', reject);
   });
-  const result = await Promise.race([execInPod(client, { ...options, stdout: out.stream, stderr: err.stream }), failed]);
+  const result = await Promise.race([
+    execInPod(client, { ...options, stdout: out.stream, stderr: err.stream }),
+    failed,
+  ]);
   return { exitCode: result.exitCode, stdout: out.read(), stderr: err.read().toString('utf8') };
 }

@@ -20,7 +20,8 @@ export interface ApiStatus {
 }
 
 /** What a failed request is, independent of the library that made it. */
-export type FailureKind = 'unreachable' | 'tls' | 'timeout' | 'unauthorized' | 'forbidden' | 'not-found' | 'api' | 'other';
+export type FailureKind =
+  'unreachable' | 'tls' | 'timeout' | 'unauthorized' | 'forbidden' | 'not-found' | 'api' | 'other';
 
 export interface ClassifiedFailure {
   readonly kind: FailureKind;
@@ -86,11 +87,18 @@ export function parseApiStatus(body: unknown): ApiStatus | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as ApiStatus;
-  return record.kind === 'Status' || typeof record.reason === 'string' || typeof record.message === 'string' ? record : undefined;
+  return record.kind === 'Status' || typeof record.reason === 'string' || typeof record.message === 'string'
+    ? record
+    : undefined;
 }
 
 export function classifyFailure(err: unknown): ClassifiedFailure {
-  const record = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; body?: unknown; name?: unknown; message?: unknown };
+  const record = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    body?: unknown;
+    name?: unknown;
+    message?: unknown;
+  };
   const message = typeof record.message === 'string' ? record.message : String(err);
   // client-node's ApiException carries the HTTP status as a numeric `code` and the response text as `body`.
   if (typeof record.code === 'number') {
@@ -103,7 +111,8 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (record.name === 'TimeoutError') return { kind: 'timeout', message };
   const code = transportCode(err);
   if (code && TLS_CODES.has(code)) return { kind: 'tls', code, message };
-  if (code && UNREACHABLE_CODES.has(code)) return { kind: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'unreachable', code, message };
+  if (code && UNREACHABLE_CODES.has(code))
+    return { kind: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'unreachable', code, message };
   return { kind: 'other', code, message };
 }
 
@@ -157,7 +166,10 @@ export function toClusterError(err: unknown, ctx: FailureContext): NetdiagError 
         options,
       );
     case 'not-found':
-      return usageError(`not found while trying to ${ctx.action}: ${failure.message}`, 'check the name and the namespace (-n)');
+      return usageError(
+        `not found while trying to ${ctx.action}: ${failure.message}`,
+        'check the name and the namespace (-n)',
+      );
     case 'api':
       return environmentError(
         `the API server answered ${failure.httpStatus}${failure.status?.reason ? ` ${failure.status.reason}` : ''} while trying to ${ctx.action}: ${failure.message}`,

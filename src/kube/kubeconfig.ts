@@ -132,7 +132,10 @@ export function mergeKubeconfigs(files: readonly { path: string; text: string }[
     try {
       doc = asRecord(parseYaml(file.text));
     } catch (err) {
-      throw environmentError(`kubeconfig ${file.path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'fix the file');
+      throw environmentError(
+        `kubeconfig ${file.path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+        'fix the file',
+      );
     }
     const dir = path.dirname(path.resolve(file.path));
     const add = (target: Map<string, NamedEntry>, entries: NamedEntry[]) => {
@@ -184,26 +187,49 @@ export function selectAccess(
   const context = merged.contexts.find((entry) => entry.name === contextName);
   if (!context) {
     const origin = overrides.context ? '' : ' (current-context)';
-    throw usageError(`context "${contextName}"${origin} not found in ${merged.files.join(', ')}`, `use one of: ${names(merged.contexts)}`);
+    throw usageError(
+      `context "${contextName}"${origin} not found in ${merged.files.join(', ')}`,
+      `use one of: ${names(merged.contexts)}`,
+    );
   }
   const clusterName = overrides.cluster ?? (typeof context.value.cluster === 'string' ? context.value.cluster : '');
   const cluster = merged.clusters.find((entry) => entry.name === clusterName);
   if (!cluster) {
-    if (overrides.cluster) throw usageError(`cluster "${clusterName}" not found in kubeconfig`, `use one of: ${names(merged.clusters)}`);
-    throw environmentError(`context "${contextName}" refers to cluster "${clusterName}", which is not in the kubeconfig`, `fix the kubeconfig or pass --cluster (one of: ${names(merged.clusters)})`);
+    if (overrides.cluster)
+      throw usageError(`cluster "${clusterName}" not found in kubeconfig`, `use one of: ${names(merged.clusters)}`);
+    throw environmentError(
+      `context "${contextName}" refers to cluster "${clusterName}", which is not in the kubeconfig`,
+      `fix the kubeconfig or pass --cluster (one of: ${names(merged.clusters)})`,
+    );
   }
   const userName = overrides.user ?? (typeof context.value.user === 'string' ? context.value.user : '');
   const user = merged.users.find((entry) => entry.name === userName);
-  if (!user && overrides.user) throw usageError(`user "${userName}" not found in kubeconfig`, `use one of: ${names(merged.users)}`);
+  if (!user && overrides.user)
+    throw usageError(`user "${userName}" not found in kubeconfig`, `use one of: ${names(merged.users)}`);
   const server = cluster.value.server;
   if (typeof server !== 'string' || server.length === 0) {
-    throw environmentError(`cluster "${clusterName}" has no server URL in the kubeconfig`, 'set clusters[].cluster.server');
+    throw environmentError(
+      `cluster "${clusterName}" has no server URL in the kubeconfig`,
+      'set clusters[].cluster.server',
+    );
   }
-  const contextNamespace = typeof context.value.namespace === 'string' && context.value.namespace.length > 0 ? context.value.namespace : undefined;
+  const contextNamespace =
+    typeof context.value.namespace === 'string' && context.value.namespace.length > 0
+      ? context.value.namespace
+      : undefined;
   const namespace = overrides.namespace ?? contextNamespace ?? 'default';
   const namespaceOrigin = overrides.namespace ? 'flag' : contextNamespace ? 'context' : 'default';
   // A context may legitimately have no user (anonymous access); client-node needs an entry, so use an empty one.
-  return { contextName, clusterName, userName, cluster: cluster.value, user: user?.value ?? {}, namespace, namespaceOrigin, server };
+  return {
+    contextName,
+    clusterName,
+    userName,
+    cluster: cluster.value,
+    user: user?.value ?? {},
+    namespace,
+    namespaceOrigin,
+    server,
+  };
 }
 
 /**
@@ -220,7 +246,10 @@ export function singleContextDocument(selection: AccessSelection): RawRecord {
     clusters: [{ name: selection.clusterName, cluster: selection.cluster }],
     users: [{ name: userName, user }],
     contexts: [
-      { name: selection.contextName, context: { cluster: selection.clusterName, user: userName, namespace: selection.namespace } },
+      {
+        name: selection.contextName,
+        context: { cluster: selection.clusterName, user: userName, namespace: selection.namespace },
+      },
     ],
     'current-context': selection.contextName,
   };

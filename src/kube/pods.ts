@@ -4,7 +4,7 @@
  * that talk to the cluster are thin around them.
  */
 import { randomBytes } from 'node:crypto';
-import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import { formatDuration } from '../lib/duration.js';
 import type { KubeClient, V1Pod, V1Toleration } from './client.js';
 import type { ClassifiedFailure } from './failures.js';
@@ -52,7 +52,11 @@ export const randomSuffix = (): string =>
   [...randomBytes(5)].map((byte) => 'bcdfghjklmnpqrstvwxz2456789'[byte % 27]).join('');
 
 /** Builds the helper pod manifest. Pure. */
-export function buildHelperPod(options: HelperPodOptions, sessionLabels: Readonly<Record<string, string>>, suffix: string = randomSuffix()): V1Pod {
+export function buildHelperPod(
+  options: HelperPodOptions,
+  sessionLabels: Readonly<Record<string, string>>,
+  suffix: string = randomSuffix(),
+): V1Pod {
   const deadline = options.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS;
   const purpose = options.purpose.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   return {
@@ -82,9 +86,15 @@ export function buildHelperPod(options: HelperPodOptions, sessionLabels: Readonl
           resources: { requests: { cpu: '10m', memory: '16Mi' } },
           securityContext: {
             privileged: options.privileged ?? false,
-            ...(options.capabilities && options.capabilities.length > 0 ? { capabilities: { add: [...options.capabilities] } } : {}),
+            ...(options.capabilities && options.capabilities.length > 0
+              ? { capabilities: { add: [...options.capabilities] } }
+              : {}),
           },
-          volumeMounts: (options.hostPaths ?? []).map((mount) => ({ name: mount.name, mountPath: mount.mountPath, readOnly: mount.readOnly ?? true })),
+          volumeMounts: (options.hostPaths ?? []).map((mount) => ({
+            name: mount.name,
+            mountPath: mount.mountPath,
+            readOnly: mount.readOnly ?? true,
+          })),
         },
       ],
       volumes: (options.hostPaths ?? []).map((mount) => ({ name: mount.name, hostPath: { path: mount.hostPath } })),
@@ -98,11 +108,28 @@ export type PodProgress =
   | { readonly state: 'waiting'; readonly detail: string }
   | { readonly state: 'failed'; readonly error: NetdiagError };
 
-const IMAGE_PULL_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
-const CONTAINER_FAILURE_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff', 'StartError']);
+const IMAGE_PULL_REASONS = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+]);
+const CONTAINER_FAILURE_REASONS = new Set([
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'CrashLoopBackOff',
+  'StartError',
+]);
 
 /** The image-pull error used for pods and ephemeral containers alike. */
-export function imagePullError(image: string, reason: string, message: string | undefined, where: string): NetdiagError {
+export function imagePullError(
+  image: string,
+  reason: string,
+  message: string | undefined,
+  where: string,
+): NetdiagError {
   return environmentError(
     `cannot pull image ${image} for ${where} (${reason}${message ? `: ${message}` : ''})`,
     'pass --image with an image the nodes can pull, or set NETDIAG_REGISTRY to your mirror',
@@ -111,17 +138,31 @@ export function imagePullError(image: string, reason: string, message: string | 
 
 /** Classifies a container's waiting/terminated state; undefined means "still coming up". Shared with ephemeral containers. */
 export function classifyContainerState(
-  status: { name: string; image?: string; state?: { waiting?: { reason?: string; message?: string }; running?: object; terminated?: { reason?: string; exitCode?: number; message?: string } } },
+  status: {
+    name: string;
+    image?: string;
+    state?: {
+      waiting?: { reason?: string; message?: string };
+      running?: object;
+      terminated?: { reason?: string; exitCode?: number; message?: string };
+    };
+  },
   where: string,
 ): PodProgress | undefined {
   const waiting = status.state?.waiting;
   if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
-    return { state: 'failed', error: imagePullError(status.image ?? '(unknown image)', waiting.reason, waiting.message, where) };
+    return {
+      state: 'failed',
+      error: imagePullError(status.image ?? '(unknown image)', waiting.reason, waiting.message, where),
+    };
   }
   if (waiting?.reason && CONTAINER_FAILURE_REASONS.has(waiting.reason)) {
     return {
       state: 'failed',
-      error: environmentError(`container ${status.name} of ${where} cannot start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`, `inspect it with \`kubectl describe pod\``),
+      error: environmentError(
+        `container ${status.name} of ${where} cannot start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`,
+        `inspect it with \`kubectl describe pod\``,
+      ),
     };
   }
   const terminated = status.state?.terminated;
@@ -140,7 +181,14 @@ export function classifyContainerState(
 
 /** Classifies a helper pod while waiting for it to run. Pure; every waiting reason maps to a clear error. */
 export function classifyPodProgress(pod: V1Pod | undefined, where: string): PodProgress {
-  if (!pod) return { state: 'failed', error: environmentError(`${where} was deleted while starting`, 'something else deleted it (another `kubectl netdiag cleanup`?); retry') };
+  if (!pod)
+    return {
+      state: 'failed',
+      error: environmentError(
+        `${where} was deleted while starting`,
+        'something else deleted it (another `kubectl netdiag cleanup`?); retry',
+      ),
+    };
   const phase = pod.status?.phase;
   if (phase === 'Failed' || phase === 'Succeeded') {
     const reason = pod.status?.reason ?? phase;
@@ -150,14 +198,22 @@ export function classifyPodProgress(pod: V1Pod | undefined, where: string): PodP
     if (classified?.state === 'failed' && !pod.status?.reason) return classified;
     return {
       state: 'failed',
-      error: environmentError(`${where} ended before it was ready (${reason}${message ? `: ${message}` : ''})`, 'the node rejected or stopped it; check `kubectl describe pod` and the node'),
+      error: environmentError(
+        `${where} ended before it was ready (${reason}${message ? `: ${message}` : ''})`,
+        'the node rejected or stopped it; check `kubectl describe pod` and the node',
+      ),
     };
   }
-  const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  const unschedulable = pod.status?.conditions?.find(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
   if (unschedulable) {
     return {
       state: 'failed',
-      error: environmentError(`${where} is unschedulable: ${unschedulable.message ?? 'no reason given'}`, 'pick another node or free resources on this one'),
+      error: environmentError(
+        `${where} is unschedulable: ${unschedulable.message ?? 'no reason given'}`,
+        'pick another node or free resources on this one',
+      ),
     };
   }
   const statuses = pod.status?.containerStatuses ?? [];
@@ -165,7 +221,8 @@ export function classifyPodProgress(pod: V1Pod | undefined, where: string): PodP
     const classified = classifyContainerState(status, where);
     if (classified?.state === 'failed') return classified;
   }
-  if (phase === 'Running' && statuses.length > 0 && statuses.every((s) => s.state?.running)) return { state: 'running' };
+  if (phase === 'Running' && statuses.length > 0 && statuses.every((s) => s.state?.running))
+    return { state: 'running' };
   const waitingReason = statuses.find((s) => s.state?.waiting?.reason)?.state?.waiting?.reason;
   return { state: 'waiting', detail: waitingReason ?? phase ?? 'Pending' };
 }
@@ -176,7 +233,12 @@ export function podSecurityLevelFromMessage(message: string): string | undefined
 }
 
 /** Classifies why creating (or patching) a pod failed at admission. Pure. */
-export function classifyAdmissionFailure(failure: ClassifiedFailure, namespace: string, what: string, verbResource: string): NetdiagError | undefined {
+export function classifyAdmissionFailure(
+  failure: ClassifiedFailure,
+  namespace: string,
+  what: string,
+  verbResource: string,
+): NetdiagError | undefined {
   const message = failure.message;
   if (failure.kind === 'forbidden' || failure.httpStatus === 422 || failure.httpStatus === 400) {
     const level = podSecurityLevelFromMessage(message);
@@ -188,14 +250,23 @@ export function classifyAdmissionFailure(failure: ClassifiedFailure, namespace: 
       );
     }
     if (/exceeded quota|failed quota/.test(message)) {
-      return environmentError(`resource quota in namespace "${namespace}" rejects ${what}: ${message}`, 'free quota in the namespace or run in another one with -n');
+      return environmentError(
+        `resource quota in namespace "${namespace}" rejects ${what}: ${message}`,
+        'free quota in the namespace or run in another one with -n',
+      );
     }
   }
   if (failure.kind === 'forbidden') {
-    return environmentError(`forbidden: cannot ${verbResource} in namespace "${namespace}" (${message})`, 'ask a cluster admin for this permission (see docs/rbac.yaml)');
+    return environmentError(
+      `forbidden: cannot ${verbResource} in namespace "${namespace}" (${message})`,
+      'ask a cluster admin for this permission (see docs/rbac.yaml)',
+    );
   }
   if (failure.kind === 'not-found' && failure.status?.details?.kind === 'namespaces') {
-    return usageError(`namespace "${namespace}" not found`, 'list namespaces with `kubectl get namespaces` and pass -n');
+    return usageError(
+      `namespace "${namespace}" not found`,
+      'list namespaces with `kubectl get namespaces` and pass -n',
+    );
   }
   return undefined;
 }
@@ -208,7 +279,12 @@ export interface WaitOptions {
 }
 
 /** Creates a helper pod, registers it with the session before waiting, and waits until it runs. */
-export async function startHelperPod(client: KubeClient, session: RunSession, options: HelperPodOptions, wait: WaitOptions): Promise<V1Pod> {
+export async function startHelperPod(
+  client: KubeClient,
+  session: RunSession,
+  options: HelperPodOptions,
+  wait: WaitOptions,
+): Promise<V1Pod> {
   const manifest = buildHelperPod(options, session.labels);
   const name = manifest.metadata?.name ?? '';
   const created = await client.createPod(options.namespace, manifest, {
@@ -220,7 +296,12 @@ export async function startHelperPod(client: KubeClient, session: RunSession, op
 }
 
 /** Watches a pod until all its containers run; any failure state or the timeout becomes a clear error. */
-export async function waitForPodRunning(client: KubeClient, namespace: string, name: string, wait: WaitOptions): Promise<V1Pod> {
+export async function waitForPodRunning(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  wait: WaitOptions,
+): Promise<V1Pod> {
   const where = `pod ${namespace}/${name}`;
   let lastDetail = 'Pending';
   const timeout = AbortSignal.timeout(wait.timeoutMs);
@@ -240,7 +321,10 @@ export async function waitForPodRunning(client: KubeClient, namespace: string, n
     );
   } catch (err) {
     if (timeout.aborted && !wait.signal.aborted) {
-      throw environmentError(`${where} is not running after ${formatDuration(wait.timeoutMs)} (still ${lastDetail})`, `check \`kubectl describe pod -n ${namespace} ${name}\`, or raise --timeout`);
+      throw environmentError(
+        `${where} is not running after ${formatDuration(wait.timeoutMs)} (still ${lastDetail})`,
+        `check \`kubectl describe pod -n ${namespace} ${name}\`, or raise --timeout`,
+      );
     }
     throw err;
   }

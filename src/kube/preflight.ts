@@ -4,7 +4,7 @@
  * exact verb/resource and a Role that grants it.
  */
 import { stringify as toYaml } from 'yaml';
-import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { CallOptions, KubeClient } from './client.js';
 
 /** One permission a command needs. `namespace` undefined = cluster-scoped (nodes, namespaces). */
@@ -30,7 +30,8 @@ export interface PodSecurityInfo {
 }
 
 /** `resource/subresource` as RBAC and kubectl spell it. */
-export const resourceName = (req: AccessRequirement): string => (req.subresource ? `${req.resource}/${req.subresource}` : req.resource);
+export const resourceName = (req: AccessRequirement): string =>
+  req.subresource ? `${req.resource}/${req.subresource}` : req.resource;
 
 /** The PodSecurity enforce level from namespace labels: absent means privileged (nothing enforced). Pure. */
 export function podSecurityLevel(labels: Readonly<Record<string, string>> | undefined): PodSecurityLevel {
@@ -51,7 +52,19 @@ export interface SecurityNeeds {
 
 /** Capabilities the baseline profile allows a container to add (Kubernetes Pod Security Standards). */
 export const BASELINE_ALLOWED_CAPABILITIES: ReadonlySet<string> = new Set([
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ]);
 
 /** Which of `needs` the level forbids (empty = allowed). Pure; used by commands to choose a mode before trying. */
@@ -62,7 +75,9 @@ export function podSecurityViolations(level: PodSecurityLevel, needs: SecurityNe
   if (needs.hostNetwork) violations.push('hostNetwork');
   if (needs.hostPID) violations.push('hostPID');
   if (needs.hostPath) violations.push('hostPath volumes');
-  const extra = (needs.capabilities ?? []).filter((cap) => level === 'restricted' ? cap !== 'NET_BIND_SERVICE' : !BASELINE_ALLOWED_CAPABILITIES.has(cap));
+  const extra = (needs.capabilities ?? []).filter((cap) =>
+    level === 'restricted' ? cap !== 'NET_BIND_SERVICE' : !BASELINE_ALLOWED_CAPABILITIES.has(cap),
+  );
   if (extra.length > 0) violations.push(`capabilities ${extra.join(',')}`);
   if (level === 'restricted' && needs.runsAsRoot) violations.push('running as root');
   return violations;
@@ -84,17 +99,34 @@ export function roleSnippet(missing: readonly AccessRequirement[], namespace: st
   const clusterScoped = missing.filter((req) => req.namespace === undefined);
   const docs: object[] = [];
   if (namespaced.length > 0) {
-    docs.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'kubectl-netdiag', namespace }, rules: rules(namespaced) });
+    docs.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'kubectl-netdiag', namespace },
+      rules: rules(namespaced),
+    });
   }
   if (clusterScoped.length > 0) {
-    docs.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'kubectl-netdiag' }, rules: rules(clusterScoped) });
+    docs.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'kubectl-netdiag' },
+      rules: rules(clusterScoped),
+    });
   }
   return docs.map((doc) => toYaml(doc)).join('---\n');
 }
 
 /** The error for missing permissions: every missing verb/resource in the cause, the Role YAML as detail. Pure. */
-export function missingPermissionError(missing: readonly AccessRequirement[], namespace: string, who: string): NetdiagError {
-  const list = missing.map((req) => `${req.verb} ${resourceName(req)}${req.namespace !== undefined ? ` in namespace "${req.namespace}"` : ' (cluster-wide)'}`);
+export function missingPermissionError(
+  missing: readonly AccessRequirement[],
+  namespace: string,
+  who: string,
+): NetdiagError {
+  const list = missing.map(
+    (req) =>
+      `${req.verb} ${resourceName(req)}${req.namespace !== undefined ? ` in namespace "${req.namespace}"` : ' (cluster-wide)'}`,
+  );
   return environmentError(
     `${who} is not allowed to ${list.join('; ')}`,
     'ask a cluster admin to bind a Role like this one (docs/rbac.yaml has the full set):',
@@ -103,11 +135,21 @@ export function missingPermissionError(missing: readonly AccessRequirement[], na
 }
 
 /** Checks every requirement with a SelfSubjectAccessReview (in parallel) and returns the denied ones. */
-export async function findMissingPermissions(client: KubeClient, requirements: readonly AccessRequirement[], options?: CallOptions): Promise<AccessRequirement[]> {
+export async function findMissingPermissions(
+  client: KubeClient,
+  requirements: readonly AccessRequirement[],
+  options?: CallOptions,
+): Promise<AccessRequirement[]> {
   const answers = await Promise.all(
     requirements.map(async (req) => {
       const review = await client.canI(
-        { verb: req.verb, resource: req.resource, subresource: req.subresource, group: req.group ?? '', namespace: req.namespace },
+        {
+          verb: req.verb,
+          resource: req.resource,
+          subresource: req.subresource,
+          group: req.group ?? '',
+          namespace: req.namespace,
+        },
         options,
       );
       return { req, allowed: review.allowed };
@@ -117,13 +159,21 @@ export async function findMissingPermissions(client: KubeClient, requirements: r
 }
 
 /** Reads the PodSecurity enforce level; a namespace we may not read is assumed privileged and says so. */
-export async function readPodSecurity(client: KubeClient, namespace: string, options?: CallOptions): Promise<PodSecurityInfo> {
+export async function readPodSecurity(
+  client: KubeClient,
+  namespace: string,
+  options?: CallOptions,
+): Promise<PodSecurityInfo> {
   let forbidden = false;
   try {
     const ns = await client.readNamespace(namespace, {
       ...options,
       onFailure: (failure) => {
-        if (failure.kind === 'not-found') return usageError(`namespace "${namespace}" not found`, 'list namespaces with `kubectl get namespaces` and pass -n');
+        if (failure.kind === 'not-found')
+          return usageError(
+            `namespace "${namespace}" not found`,
+            'list namespaces with `kubectl get namespaces` and pass -n',
+          );
         if (failure.kind === 'forbidden') {
           forbidden = true;
           return environmentError('forbidden', '');
@@ -151,10 +201,19 @@ export interface PreflightResult {
  * Runs the preflight: throws a missing-permission error (exit 3) naming every denied verb/resource with a Role
  * snippet, else returns the namespace's PodSecurity level.
  */
-export async function preflight(client: KubeClient, requirements: readonly AccessRequirement[], namespace: string, options?: CallOptions): Promise<PreflightResult> {
+export async function preflight(
+  client: KubeClient,
+  requirements: readonly AccessRequirement[],
+  namespace: string,
+  options?: CallOptions,
+): Promise<PreflightResult> {
   const missing = await findMissingPermissions(client, requirements, options);
   if (missing.length > 0) {
-    throw missingPermissionError(missing, namespace, `user "${client.selection.userName || '(anonymous)'}" of context "${client.contextName}"`);
+    throw missingPermissionError(
+      missing,
+      namespace,
+      `user "${client.selection.userName || '(anonymous)'}" of context "${client.contextName}"`,
+    );
   }
   return { podSecurity: await readPodSecurity(client, namespace, options) };
 }

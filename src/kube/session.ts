@@ -52,7 +52,8 @@ export class RunSession {
 
   /** Registers a pod for deletion; call right after the create call returns (before waiting on it). */
   trackPod(namespace: string, name: string): void {
-    if (!this.pods.some((pod) => pod.namespace === namespace && pod.name === name)) this.pods.push({ kind: 'pod', namespace, name });
+    if (!this.pods.some((pod) => pod.namespace === namespace && pod.name === name))
+      this.pods.push({ kind: 'pod', namespace, name });
   }
 
   /** Registers any other undo step (kill a remote process, remove a temp file). Run in reverse order, before pod deletion. */

@@ -25,7 +25,11 @@ export function readCommit(packageRoot: string): string {
   }
   if (existsSync(path.join(packageRoot, '.git'))) {
     try {
-      return execFileSync('git', ['-C', packageRoot, 'rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return execFileSync('git', ['-C', packageRoot, 'rev-parse', '--short=12', 'HEAD'], {
+        encoding: 'utf8',
+        timeout: 3000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     } catch {
       return 'unknown';
     }
@@ -34,5 +38,10 @@ export function readCommit(packageRoot: string): string {
 }
 
 export function clientVersion(packageRoot: string, packageVersion: string): ClientVersion {
-  return { version: packageVersion, commit: readCommit(packageRoot), node: process.version, platform: `${process.platform}/${process.arch}` };
+  return {
+    version: packageVersion,
+    commit: readCommit(packageRoot),
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+  };
 }

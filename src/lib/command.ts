@@ -19,18 +19,33 @@ const GLOBAL = 'GLOBAL';
 
 /** Flags every command has; names, short forms and meaning follow kubectl. */
 export const globalFlags = {
-  kubeconfig: Flags.string({ description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).', helpGroup: GLOBAL }),
+  kubeconfig: Flags.string({
+    description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
+    helpGroup: GLOBAL,
+  }),
   context: Flags.string({ description: 'The kubeconfig context to use.', helpGroup: GLOBAL }),
   cluster: Flags.string({ description: 'The kubeconfig cluster to use (overrides the context’s).', helpGroup: GLOBAL }),
   user: Flags.string({ description: 'The kubeconfig user to use (overrides the context’s).', helpGroup: GLOBAL }),
-  namespace: Flags.string({ char: 'n', description: 'Namespace (default: the context’s, then "default").', helpGroup: GLOBAL }),
+  namespace: Flags.string({
+    char: 'n',
+    description: 'Namespace (default: the context’s, then "default").',
+    helpGroup: GLOBAL,
+  }),
   'request-timeout': Flags.string({
     description: 'Timeout of each API request: 30s, 1m, a bare number of seconds; 0 = none.',
     default: '30s',
     helpGroup: GLOBAL,
   }),
-  verbose: Flags.boolean({ char: 'v', description: 'Debug logs on stderr; stack traces for unexpected errors.', helpGroup: GLOBAL }),
-  quiet: Flags.boolean({ char: 'q', description: 'No progress output on stderr (warnings and errors still print).', helpGroup: GLOBAL }),
+  verbose: Flags.boolean({
+    char: 'v',
+    description: 'Debug logs on stderr; stack traces for unexpected errors.',
+    helpGroup: GLOBAL,
+  }),
+  quiet: Flags.boolean({
+    char: 'q',
+    description: 'No progress output on stderr (warnings and errors still print).',
+    helpGroup: GLOBAL,
+  }),
 };
 
 /** `-o` for commands that print a report. */
@@ -41,7 +56,9 @@ export const outputFlags = {
 export type GlobalFlagValues = Interfaces.InferredFlags<typeof globalFlags>;
 
 /** Global flag values → typed access options. Pure; throws a usage error (exit 2) on a bad --request-timeout. */
-export function kubeAccessFromFlags(flags: Pick<GlobalFlagValues, 'kubeconfig' | 'context' | 'cluster' | 'user' | 'namespace' | 'request-timeout'>): KubeAccessOptions {
+export function kubeAccessFromFlags(
+  flags: Pick<GlobalFlagValues, 'kubeconfig' | 'context' | 'cluster' | 'user' | 'namespace' | 'request-timeout'>,
+): KubeAccessOptions {
   return {
     kubeconfig: flags.kubeconfig,
     context: flags.context,
@@ -91,7 +108,9 @@ export abstract class NetdiagCommand extends Command {
   protected client(): KubeClient {
     if (!this.clientInstance) {
       this.clientInstance = KubeClient.fromAccess(this.kubeAccess());
-      this.progress.debug(`context ${this.clientInstance.contextName}, server ${this.clientInstance.server}, namespace ${this.clientInstance.namespace}`);
+      this.progress.debug(
+        `context ${this.clientInstance.contextName}, server ${this.clientInstance.server}, namespace ${this.clientInstance.namespace}`,
+      );
     }
     return this.clientInstance;
   }
@@ -122,7 +141,9 @@ export abstract class NetdiagCommand extends Command {
         if (tracked > 0) this.progress.info(`cleaning up ${tracked} pod(s) of session ${session.id}`);
         const outcome = await session.cleanup();
         for (const failed of outcome.failed) {
-          this.progress.warn(`could not delete pod ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``);
+          this.progress.warn(
+            `could not delete pod ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``,
+          );
         }
       }
     } finally {

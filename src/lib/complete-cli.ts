@@ -5,7 +5,14 @@
  */
 import { Config } from '@oclif/core';
 import { KubeClient } from '../kube/client.js';
-import { Directive, planCompletion, renderCompletion, type CompletionCommand, type CompletionFlag, type CompletionPlan } from './completion.js';
+import {
+  Directive,
+  planCompletion,
+  renderCompletion,
+  type CompletionCommand,
+  type CompletionFlag,
+  type CompletionPlan,
+} from './completion.js';
 import { globalFlags } from './command.js';
 
 const CLUSTER_TIMEOUT_MS = 5000;
@@ -46,13 +53,21 @@ async function complete(words: string[]): Promise<string> {
       flags: toFlags(command.flags as Record<string, LoadedFlag>),
       args: Object.values(command.args).map((arg) => ({ name: arg.name, options: arg.options })),
     }));
-  const globals = toFlags(Object.fromEntries(Object.entries(globalFlags).map(([name, flag]) => [name, { ...flag, name }])) as Record<string, LoadedFlag>);
+  const globals = toFlags(
+    Object.fromEntries(Object.entries(globalFlags).map(([name, flag]) => [name, { ...flag, name }])) as Record<
+      string,
+      LoadedFlag
+    >,
+  );
   const plan = planCompletion(commands, globals, words.length === 0 ? [''] : words);
   if (plan.kind === 'static') return renderCompletion(plan.candidates, plan.directive);
   try {
     const names = await candidatesFor(plan);
     return renderCompletion(
-      names.filter((name) => name.length > 0 && name.startsWith(plan.prefix)).sort().map((name) => plan.candidatePrefix + name),
+      names
+        .filter((name) => name.length > 0 && name.startsWith(plan.prefix))
+        .sort()
+        .map((name) => plan.candidatePrefix + name),
       Directive.NoFileComp,
     );
   } catch {

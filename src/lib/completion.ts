@@ -6,7 +6,15 @@
  */
 
 /** cobra's ShellCompDirective bits. */
-export const Directive = { Error: 1, NoSpace: 2, NoFileComp: 4, FilterFileExt: 8, FilterDirs: 16, KeepOrder: 32, Default: 0 } as const;
+export const Directive = {
+  Error: 1,
+  NoSpace: 2,
+  NoFileComp: 4,
+  FilterFileExt: 8,
+  FilterDirs: 16,
+  KeepOrder: 32,
+  Default: 0,
+} as const;
 
 export interface CompletionFlag {
   readonly name: string;
@@ -37,7 +45,13 @@ export interface CompletionAccess {
 
 export type CompletionPlan =
   | { readonly kind: 'static'; readonly candidates: readonly string[]; readonly directive: number }
-  | { readonly kind: 'cluster'; readonly source: ValueSource; readonly prefix: string; readonly access: CompletionAccess; readonly candidatePrefix: string };
+  | {
+      readonly kind: 'cluster';
+      readonly source: ValueSource;
+      readonly prefix: string;
+      readonly access: CompletionAccess;
+      readonly candidatePrefix: string;
+    };
 
 /** Flag (or positional argument) names whose values are cluster or kubeconfig names. */
 const VALUE_SOURCES: Readonly<Record<string, ValueSource>> = {
@@ -61,9 +75,18 @@ function findFlag(flags: readonly CompletionFlag[], word: string): CompletionFla
   return undefined;
 }
 
-function valuePlan(flag: CompletionFlag, prefix: string, access: CompletionAccess, candidatePrefix: string): CompletionPlan {
+function valuePlan(
+  flag: CompletionFlag,
+  prefix: string,
+  access: CompletionAccess,
+  candidatePrefix: string,
+): CompletionPlan {
   if (flag.options) {
-    return { kind: 'static', candidates: flag.options.filter((o) => o.startsWith(prefix)).map((o) => candidatePrefix + o), directive: Directive.NoFileComp };
+    return {
+      kind: 'static',
+      candidates: flag.options.filter((o) => o.startsWith(prefix)).map((o) => candidatePrefix + o),
+      directive: Directive.NoFileComp,
+    };
   }
   // Files are the shell's job: directive 0 lets it complete paths.
   if (flag.name === 'kubeconfig') return { kind: 'static', candidates: [], directive: Directive.Default };
@@ -76,7 +99,11 @@ function valuePlan(flag: CompletionFlag, prefix: string, access: CompletionAcces
  * Decides what to complete from the words after `kubectl netdiag` (the last word is the one being typed, possibly
  * empty). `globalFlags` are offered before a command is chosen.
  */
-export function planCompletion(commands: readonly CompletionCommand[], globalFlags: readonly CompletionFlag[], words: readonly string[]): CompletionPlan {
+export function planCompletion(
+  commands: readonly CompletionCommand[],
+  globalFlags: readonly CompletionFlag[],
+  words: readonly string[],
+): CompletionPlan {
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   const access: CompletionAccess = {};
@@ -95,7 +122,8 @@ export function planCompletion(commands: readonly CompletionCommand[], globalFla
       const flag = findFlag(flagsInScope(), word);
       if (flag?.takesValue) {
         if (word.includes('=')) {
-          if (ACCESS_FLAGS.has(flag.name)) access[flag.name as keyof CompletionAccess] = word.slice(word.indexOf('=') + 1);
+          if (ACCESS_FLAGS.has(flag.name))
+            access[flag.name as keyof CompletionAccess] = word.slice(word.indexOf('=') + 1);
         } else pendingFlag = flag;
       }
       continue;
@@ -125,7 +153,11 @@ export function planCompletion(commands: readonly CompletionCommand[], globalFla
   }
   if (current.startsWith('-')) {
     const names = flagsInScope().flatMap((flag) => [`--${flag.name}`, ...(flag.char ? [`-${flag.char}`] : [])]);
-    return { kind: 'static', candidates: names.filter((name) => name.startsWith(current)).sort(), directive: Directive.NoFileComp };
+    return {
+      kind: 'static',
+      candidates: names.filter((name) => name.startsWith(current)).sort(),
+      directive: Directive.NoFileComp,
+    };
   }
   if (!command) {
     const typed = positionals.join(':');
@@ -135,7 +167,11 @@ export function planCompletion(commands: readonly CompletionCommand[], globalFla
         .map((c) => c.id.slice(typed ? typed.length + 1 : 0).split(':')[0] ?? ''),
     );
     if (!typed) next.add('help');
-    return { kind: 'static', candidates: [...next].filter((word) => word.startsWith(current)).sort(), directive: Directive.NoFileComp };
+    return {
+      kind: 'static',
+      candidates: [...next].filter((word) => word.startsWith(current)).sort(),
+      directive: Directive.NoFileComp,
+    };
   }
   const arg = command.args[positionals.length];
   if (!arg) return { kind: 'static', candidates: [], directive: Directive.NoFileComp };

@@ -32,12 +32,18 @@ export function loadFileConfig(file: string): NetdiagFileConfig {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw environmentError(`cannot read config file ${file}: ${(err as Error).message}`, 'fix its permissions or remove it');
+    throw environmentError(
+      `cannot read config file ${file}: ${(err as Error).message}`,
+      'fix its permissions or remove it',
+    );
   }
   const parsed: unknown = parseYaml(text);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw environmentError(`config file ${file} is not a YAML mapping`, 'write it as `registry: my.mirror.local` or `toolsImage: <ref>`');
+    throw environmentError(
+      `config file ${file} is not a YAML mapping`,
+      'write it as `registry: my.mirror.local` or `toolsImage: <ref>`',
+    );
   }
   const record = parsed as Record<string, unknown>;
   const config: { toolsImage?: string; registry?: string } = {};
@@ -45,7 +51,10 @@ export function loadFileConfig(file: string): NetdiagFileConfig {
     const value = record[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value.length === 0) {
-      throw environmentError(`config file ${file}: ${key} must be a non-empty string`, `set ${key}: <string> or remove it`);
+      throw environmentError(
+        `config file ${file}: ${key} must be a non-empty string`,
+        `set ${key}: <string> or remove it`,
+      );
     }
     config[key] = value;
   }

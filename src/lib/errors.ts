@@ -35,8 +35,11 @@ export class NetdiagError extends Error {
 
 export const usageError = (cause: string, fix?: string): NetdiagError => new NetdiagError(ExitCode.Usage, cause, fix);
 
-export const environmentError = (cause: string, fix?: string, options?: { cause?: unknown; detail?: string }): NetdiagError =>
-  new NetdiagError(ExitCode.Environment, cause, fix, options);
+export const environmentError = (
+  cause: string,
+  fix?: string,
+  options?: { cause?: unknown; detail?: string },
+): NetdiagError => new NetdiagError(ExitCode.Environment, cause, fix, options);
 
 /** Exit status for a process ended by a second Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_STATUS = 130;
@@ -68,7 +71,9 @@ interface OclifErrorShape {
 }
 
 const isOclifError = (err: unknown): err is OclifErrorShape =>
-  err instanceof Error && typeof (err as { oclif?: unknown }).oclif === 'object' && (err as { oclif?: unknown }).oclif !== null;
+  err instanceof Error &&
+  typeof (err as { oclif?: unknown }).oclif === 'object' &&
+  (err as { oclif?: unknown }).oclif !== null;
 
 /** oclif prefixes some messages with ANSI colour and a leading "Error: "; one line is what users get from us. */
 const firstLine = (message: string): string =>
@@ -92,7 +97,10 @@ const firstLine = (message: string): string =>
  */
 export function renderError(err: unknown, options: { verbose: boolean }): RenderedError {
   if (err instanceof InterruptedError) {
-    return { exitCode: INTERRUPTED_EXIT_STATUS, lines: [`interrupted (${err.signalName}); created objects were cleaned up`] };
+    return {
+      exitCode: INTERRUPTED_EXIT_STATUS,
+      lines: [`interrupted (${err.signalName}); created objects were cleaned up`],
+    };
   }
   if (err instanceof NetdiagError) {
     const lines = [`error: ${firstLine(err.message)}`];
@@ -105,7 +113,10 @@ export function renderError(err: unknown, options: { verbose: boolean }): Render
     const exit = err.oclif.exit;
     // oclif uses exit 2 for usage errors; anything else it reports (e.g. exit 1 from this.error()) is still bad input.
     const exitCode = exit === ExitCode.Environment || exit === ExitCode.Problem ? exit : ExitCode.Usage;
-    const lines = [`error: ${firstLine(err.message)}`, 'fix: see `kubectl netdiag --help` or `kubectl netdiag <command> --help`'];
+    const lines = [
+      `error: ${firstLine(err.message)}`,
+      'fix: see `kubectl netdiag --help` or `kubectl netdiag <command> --help`',
+    ];
     return { exitCode, lines };
   }
   const message = err instanceof Error ? firstLine(err.message) : String(err);

@@ -25,7 +25,10 @@ export interface TableColumn<Row> {
  */
 export function formatTable<Row>(columns: readonly TableColumn<Row>[], rows: readonly Row[], wide: boolean): string {
   const shown = columns.filter((column) => wide || !column.wide);
-  const cells = [shown.map((column) => column.header.toUpperCase()), ...rows.map((row) => shown.map((c) => c.value(row)))];
+  const cells = [
+    shown.map((column) => column.header.toUpperCase()),
+    ...rows.map((row) => shown.map((c) => c.value(row))),
+  ];
   const widths = shown.map((_, index) => Math.max(...cells.map((line) => (line[index] ?? '').length)));
   return cells
     .map((line) =>

@@ -25,7 +25,8 @@ export interface RunAbort {
 export function createRunAbort(
   source: SignalSource = process,
   exitNow: (code: number) => void = (code) => process.exit(code),
-  onSecondSignal: () => void = () => process.stderr.write('\ninterrupted again: exiting without cleanup (run `kubectl netdiag cleanup`)\n'),
+  onSecondSignal: () => void = () =>
+    process.stderr.write('\ninterrupted again: exiting without cleanup (run `kubectl netdiag cleanup`)\n'),
 ): RunAbort {
   const controller = new AbortController();
   let received: 'SIGINT' | 'SIGTERM' | undefined;
