@@ -94,7 +94,11 @@ export class MergedInput {
   };
 
   /** @internal */
-  constructor(index: number, description: InputDescription, readonly source: Readable) {
+  constructor(
+    index: number,
+    description: InputDescription,
+    readonly source: Readable,
+  ) {
     this.index = index;
     this.description = description;
   }

@@ -54,7 +54,9 @@ function encodeOptions(options: Option[]): Buffer {
     head.writeUInt16LE(value.length, 2);
     parts.push(head, value, Buffer.alloc(pad4(value.length)));
   }
-  parts.push(Buffer.alloc(4)); // opt_endofopt, length 0
+  const end = Buffer.alloc(4); // opt_endofopt, length 0
+  end.writeUInt16LE(OPT_ENDOFOPT, 0);
+  parts.push(end);
   return Buffer.concat(parts);
 }
 
@@ -170,10 +172,17 @@ export function ipv6Bytes(ip: string): Buffer {
     s = s.slice(0, s.length - v4[1].length) + '0:0';
   }
   const [headText, tailText] = s.split('::') as [string, string | undefined];
-  const groups = (t: string | undefined): number[] => (t ? t.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)) : []);
+  const groups = (t: string | undefined): number[] =>
+    t
+      ? t
+          .split(':')
+          .filter((g) => g !== '')
+          .map((g) => parseInt(g, 16))
+      : [];
   const head = groups(headText);
   const rest = groups(tailText);
-  const all = tailText === undefined ? head : [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
+  const all =
+    tailText === undefined ? head : [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
   all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
   if (tail.length === 4) Buffer.from(tail).copy(out, 12);
   return out;
@@ -296,12 +305,10 @@ export class PcapngWriter {
 }
 
 /** if_name and if_description for a Kubernetes capture source, in Inspektor Gadget's `k8s.*=` style. */
-export function k8sInterface(source: {
-  pod: string;
-  namespace: string;
-  container?: string;
-  node?: string;
-}): { name: string; description: string } {
+export function k8sInterface(source: { pod: string; namespace: string; container?: string; node?: string }): {
+  name: string;
+  description: string;
+} {
   const name = [source.namespace, source.pod, source.container].filter((p) => p !== undefined).join('/');
   const fields: [string, string | undefined][] = [
     ['k8s.pod', source.pod],

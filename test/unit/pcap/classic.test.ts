@@ -68,14 +68,19 @@ for (const bigEndian of [false, true]) {
 
 test('reader keeps origLen when capLen is shorter (snaplen cut)', async () => {
   const full = ethernet(ipv4Udp('10.0.0.1', '10.0.0.2', 1, 2, Buffer.alloc(200, 1)));
-  const file = classicPcap({ linkType: 1, snaplen: 64 }, [{ tsNanos: ts(1), data: full.subarray(0, 64), origLen: full.length }]);
+  const file = classicPcap({ linkType: 1, snaplen: 64 }, [
+    { tsNanos: ts(1), data: full.subarray(0, 64), origLen: full.length },
+  ]);
   const { out } = await readAll(chunked(file, [1]));
   assert.equal(out[0]!.capLen, 64);
   assert.equal(out[0]!.origLen, full.length);
 });
 
 test('a truncated final record is dropped and reported, earlier packets survive', async () => {
-  const file = classicPcap({ linkType: 276, nanos: true }, packets.map((p) => ({ ...p, data: sll2(p.data) })));
+  const file = classicPcap(
+    { linkType: 276, nanos: true },
+    packets.map((p) => ({ ...p, data: sll2(p.data) })),
+  );
   const cut = file.subarray(0, file.length - 10);
   const { out, end, header } = await readAll(chunked(cut));
   assert.equal(header?.linkType, 276);
@@ -99,7 +104,7 @@ test('empty input ends cleanly', async () => {
 });
 
 test('text on stdout instead of pcap is a PcapFormatError', async () => {
-  await assert.rejects(readAll(Readable.from([Buffer.from('tcpdump: any: You don\'t have permission\n')])), (err) => {
+  await assert.rejects(readAll(Readable.from([Buffer.from("tcpdump: any: You don't have permission\n")])), (err) => {
     assert.ok(err instanceof PcapFormatError);
     assert.equal(err.exitCode, 3);
     return true;

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ElfMachine, UPLOAD_ARCHES, isStaticFor, readElfFile, readElfHeader, type UploadArch } from '../../../src/pcap/elf.js';
+import {
+  ElfMachine,
+  UPLOAD_ARCHES,
+  isStaticFor,
+  readElfFile,
+  readElfHeader,
+  type UploadArch,
+} from '../../../src/pcap/elf.js';
 import { FIXTURES } from './frames.js';
 
 /** A minimal ELF header with the given program header types. */
@@ -47,7 +54,10 @@ test('readElfHeader: class, byte order, machine and static-ness', () => {
   const be32 = readElfHeader(elf({ cls: 32, le: false, machine: 40, phTypes: [1] }));
   assert.deepEqual([be32.class, be32.littleEndian, be32.machine, be32.isStatic], [32, false, 40, true]);
   // program headers cut off: unknown, not a guess
-  assert.equal(readElfHeader(elf({ cls: 64, le: true, machine: 62, phTypes: [1, 3] }).subarray(0, 80)).isStatic, undefined);
+  assert.equal(
+    readElfHeader(elf({ cls: 64, le: true, machine: 62, phTypes: [1, 3] }).subarray(0, 80)).isStatic,
+    undefined,
+  );
   assert.throws(() => readElfHeader(Buffer.from('#!/bin/sh\necho not elf\n'.padEnd(64))), /not an ELF/);
 });
 
@@ -74,13 +84,17 @@ const assetsDir = process.env.NETDIAG_ASSETS_DIR ?? join(FIXTURES, '..', '..', '
 for (const arch of Object.keys(UPLOAD_ARCHES) as UploadArch[]) {
   const file = join(assetsDir, 'tcpdump', `linux-${arch}`, 'tcpdump');
   const required = process.env.NETDIAG_REQUIRE_ASSETS === '1';
-  test(`asset tcpdump for linux/${arch} is a static ELF for that machine`, { skip: !required && !existsSync(file) && `${file} not built` }, async () => {
-    assert.ok(existsSync(file), `${file} is missing: run scripts/build-tcpdump`);
-    const info = await readElfFile(file);
-    assert.equal(info.machine, UPLOAD_ARCHES[arch].machine, `e_machine of ${file}`);
-    assert.equal(info.class, 64);
-    assert.equal(info.littleEndian, true);
-    assert.equal(info.isStatic, true, `${file} has no PT_INTERP`);
-    assert.equal(isStaticFor(info, arch), true);
-  });
+  test(
+    `asset tcpdump for linux/${arch} is a static ELF for that machine`,
+    { skip: !required && !existsSync(file) && `${file} not built` },
+    async () => {
+      assert.ok(existsSync(file), `${file} is missing: run scripts/build-tcpdump`);
+      const info = await readElfFile(file);
+      assert.equal(info.machine, UPLOAD_ARCHES[arch].machine, `e_machine of ${file}`);
+      assert.equal(info.class, 64);
+      assert.equal(info.littleEndian, true);
+      assert.equal(info.isStatic, true, `${file} has no PT_INTERP`);
+      assert.equal(isStaticFor(info, arch), true);
+    },
+  );
 }

@@ -8,7 +8,8 @@ import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_NRB, BLOCK_SHB } from '../../../
 import { chunked, classicPcap, collect, ethernet, ipv4Udp, sll, sll2, ts, type TestPacket } from './frames.js';
 import { blocks, epb, nrbRecords, options } from './pcapng-blocks.js';
 
-const udp = (i: number, tag: string): Buffer => ipv4Udp(`10.0.0.${1 + (i % 3)}`, '10.0.0.9', 5000 + i, 53, Buffer.from(`${tag}-${i}`));
+const udp = (i: number, tag: string): Buffer =>
+  ipv4Udp(`10.0.0.${1 + (i % 3)}`, '10.0.0.9', 5000 + i, 53, Buffer.from(`${tag}-${i}`));
 
 /** Three inputs with interleaved timestamps: A at 0,3,6.. B at 1,4,7.. C at 2,5,8.. (milliseconds apart). */
 function threeInputs(n: number): { files: Buffer[]; expected: { tag: string; i: number; tsNanos: bigint }[] } {
@@ -193,7 +194,11 @@ test('buffering stays within the cap while the output is paused, then everything
     const own = out.packets.map((p) => payloadTag(p.data)).filter((t) => t[0] === tag);
     assert.equal(own.length, 200);
     const nums = own.map((t) => Number(t.slice(2)));
-    assert.deepEqual(nums, [...nums].sort((x, y) => x - y), `${tag} keeps its own order`);
+    assert.deepEqual(
+      nums,
+      [...nums].sort((x, y) => x - y),
+      `${tag} keeps its own order`,
+    );
   }
 });
 
@@ -215,12 +220,17 @@ test('the byte cap bounds buffering of large packets too', async () => {
 });
 
 test('truncated and broken inputs: the merge goes on and reports them', async () => {
-  const good = classicPcap({ linkType: 1 }, [1, 2, 3].map((i) => ({ tsNanos: ts(10, i * 1000), data: ethernet(udp(i, 'A')) })));
+  const good = classicPcap(
+    { linkType: 1 },
+    [1, 2, 3].map((i) => ({ tsNanos: ts(10, i * 1000), data: ethernet(udp(i, 'A')) })),
+  );
   const cut = good.subarray(0, good.length - 5);
   const errors: [MergedInput, Error][] = [];
   const merger = new PcapngMerger({ userAppl: 't', onInputError: (i, e) => errors.push([i, e]) });
   const truncated = merger.addInput(chunked(cut), { name: 'cut' });
-  const garbage = merger.addInput(Readable.from([Buffer.from('tcpdump: eth9: No such device exists\n')]), { name: 'bad' });
+  const garbage = merger.addInput(Readable.from([Buffer.from('tcpdump: eth9: No such device exists\n')]), {
+    name: 'bad',
+  });
   const empty = merger.addInput(Readable.from([]), { name: 'empty' });
   merger.close();
   const out = decode(await collect(merger));

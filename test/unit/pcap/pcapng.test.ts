@@ -30,7 +30,12 @@ test('SHB, IDBs, EPBs, NRB and ISB carry what was given', () => {
   const frame = ethernet(ipv4Udp('10.0.0.1', '10.0.0.2', 1000, 53, Buffer.from('abc')));
   const parts = [
     w.sectionHeader({ userAppl: 'kubectl-netdiag 1.2.3' }),
-    w.addInterface({ linkType: 276, snaplen: 262144, nanos: true, ...k8sInterface({ pod: 'a', namespace: 'n', node: 'w1' }) }).block,
+    w.addInterface({
+      linkType: 276,
+      snaplen: 262144,
+      nanos: true,
+      ...k8sInterface({ pod: 'a', namespace: 'n', node: 'w1' }),
+    }).block,
     w.addInterface({ linkType: 1, snaplen: 1500, nanos: false, name: 'plain' }).block,
     w.names([
       { ip: '10.0.0.1', name: 'a.n' },
@@ -60,7 +65,11 @@ test('SHB, IDBs, EPBs, NRB and ISB carry what was given', () => {
   assert.equal(optionText(o0, 3), 'k8s.pod=a k8s.namespace=n k8s.node=w1');
   assert.deepEqual(o0.find(([c]) => c === 9)?.[1], Buffer.from([9]));
   const o1 = options(bs[2]!.body.subarray(8));
-  assert.equal(o1.find(([c]) => c === 9), undefined, 'microsecond interface keeps the default resolution');
+  assert.equal(
+    o1.find(([c]) => c === 9),
+    undefined,
+    'microsecond interface keeps the default resolution',
+  );
 
   assert.deepEqual(nrbRecords(bs[3]!.body), [
     [1, Buffer.from([10, 0, 0, 1]), ['a.n']],
@@ -84,7 +93,11 @@ test('SHB, IDBs, EPBs, NRB and ISB carry what was given', () => {
   assert.equal(io.find(([c]) => c === 4)?.[1].readBigUInt64LE(), 10n);
   assert.equal(io.find(([c]) => c === 5)?.[1].readBigUInt64LE(), 2n);
   assert.equal(io.find(([c]) => c === 8)?.[1].readBigUInt64LE(), 8n);
-  assert.equal(io.find(([c]) => c === 6), undefined, 'unknown counters are left out');
+  assert.equal(
+    io.find(([c]) => c === 6),
+    undefined,
+    'unknown counters are left out',
+  );
 });
 
 test('names() writes only names not written before', () => {

@@ -123,7 +123,12 @@ test('parseTcpdumpStats reads the exit summary, singular and plural, last one wi
 
 test('tcpdump counters map to ISB options like dumpcap', () => {
   assert.deepEqual(
-    tcpdumpStatsToInterfaceStatistics({ captured: 10, receivedByFilter: 12, droppedByKernel: 2, droppedByInterface: 1 }),
+    tcpdumpStatsToInterfaceStatistics({
+      captured: 10,
+      receivedByFilter: 12,
+      droppedByKernel: 2,
+      droppedByInterface: 1,
+    }),
     { ifRecv: 12, ifDrop: 3, userDelivered: 10 },
   );
   assert.deepEqual(tcpdumpStatsToInterfaceStatistics({ captured: 5 }), {
