@@ -1,0 +1,67 @@
+/**
+ * Entry point of the bundled CLI (the main script of the single executable).
+ *
+ * oclif normally finds its package.json, plugins, hooks, manifest and command files on disk. A single
+ * executable has no such files, so everything is handed in through virtual modules that
+ * scripts/release/lib/bundle.ts generates at build time:
+ * - `netdiag:pjson`: package.json's content, discovery pinned to the explicit strategy, plugins/hooks removed;
+ * - `netdiag:commands`: `{ id: CommandClass }` for every file under src/commands, each a lazy getter, so a
+ *   command's module graph (e.g. the Kubernetes client) is evaluated only when that command runs;
+ * - `netdiag:manifest`: oclif's manifest (ids, flags, descriptions) computed by a first build of this bundle
+ *   (`NETDIAG_EMIT_OCLIF_MANIFEST=1`), so help and command lookup need no command module at all.
+ */
+import { dirname } from 'node:path';
+
+import { Plugin, flush, run, type Interfaces } from '@oclif/core';
+import { COMMANDS } from 'netdiag:commands';
+import { MANIFEST } from 'netdiag:manifest';
+import { PJSON } from 'netdiag:pjson';
+
+import { renderError } from '../../src/lib/errors.js';
+
+/** The two private members of oclif's Plugin that the explicit strategy goes through. */
+interface PluginInternals {
+  commandCache?: Record<string, unknown>;
+  _manifest: () => Promise<Interfaces.Manifest>;
+}
+
+async function loadRootPlugin(root: string, pjson: Interfaces.PJSON): Promise<Plugin> {
+  const plugin = new Plugin({ ignoreManifest: true, isRoot: true, pjson, root });
+  const internals = plugin as unknown as PluginInternals;
+  internals.commandCache = COMMANDS;
+  const manifest = MANIFEST as Interfaces.Manifest | null;
+  if (manifest !== null) {
+    internals._manifest = async () => {
+      plugin.commandIDs = Object.keys(manifest.commands);
+      return manifest;
+    };
+  }
+  await plugin.load();
+  const expected = Object.keys(COMMANDS).sort().join(',');
+  const loaded = [...plugin.commandIDs].sort().join(',');
+  if (expected !== loaded) throw new Error(`bundled commands: expected ${expected}, oclif loaded ${loaded}`);
+  return plugin;
+}
+
+/** Same contract as src/lib/cli.ts (the development entry): oclif run, then errors rendered with exit codes. */
+async function main(argv: readonly string[]): Promise<void> {
+  try {
+    // The package root holds build-info.json (the release archive puts it next to the executable); oclif reads
+    // nothing else from it (no manifest, tsconfig or commands directory).
+    const root = dirname(process.execPath);
+    const pjson = PJSON as Interfaces.PJSON;
+    const plugin = await loadRootPlugin(root, pjson);
+    if (MANIFEST === null && process.env.NETDIAG_EMIT_OCLIF_MANIFEST === '1') {
+      process.stdout.write(JSON.stringify(plugin.manifest));
+      return;
+    }
+    await run([...argv], { ignoreManifest: true, pjson, plugins: new Map([[plugin.name, plugin]]), root });
+    await flush();
+  } catch (err) {
+    const rendered = renderError(err, { verbose: argv.includes('-v') || argv.includes('--verbose') });
+    process.stderr.write(`${rendered.lines.join('\n')}\n`);
+    process.exitCode = rendered.exitCode;
+  }
+}
+
+void main(process.argv.slice(2));

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { SEA_FUSE, inspectExecutable, seaFuseState, stripAuthenticode } from './binfmt.js';
+import type { Platform } from './platforms.js';
+
+const run = promisify(execFile);
+
+interface Postject {
+  inject(
+    file: string,
+    resource: string,
+    data: Buffer,
+    options: { sentinelFuse: string; machoSegmentName?: string; overwrite?: boolean },
+  ): Promise<void>;
+}
+const postject = createRequire(import.meta.url)('postject') as Postject;
+
+export interface SeaConfig {
+  main: string;
+  output: string;
+  disableExperimentalSEAWarning: true;
+  useSnapshot: false;
+  useCodeCache: boolean;
+  assets: Record<string, string>;
+}
+
+/**
+ * sea-config.json for one platform. The V8 code cache is only valid for the V8 build and CPU that made it, so it
+ * is used only when the blob is made by the very Node binary that will run it (the host platform).
+ */
+export function seaConfig(main: string, output: string, assets: Record<string, string>, codeCache: boolean): SeaConfig {
+  return {
+    main,
+    output,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache: codeCache,
+    assets,
+  };
+}
+
+export interface SeaBuild {
+  readonly platform: Platform;
+  /** The target platform's node executable (from the npm registry). */
+  readonly nodeBinary: string;
+  /** A node of the same version that runs here and writes the blob. */
+  readonly blobNode: string;
+  readonly codeCache: boolean;
+  readonly bundle: string;
+  readonly assets: Record<string, string>;
+  readonly workDir: string;
+  readonly output: string;
+  /** Ad hoc signs a Mach-O in place. */
+  readonly signMachO: (file: string) => Promise<void>;
+}
+
+/**
+ * One single executable: blob from the bundle (and assets), a copy of the platform's node, the blob injected
+ * with postject, Authenticode removed on Windows, ad hoc signature on macOS; then the result is checked.
+ */
+export async function buildSea(b: SeaBuild): Promise<{ blobBytes: number }> {
+  const blob = join(b.workDir, 'sea-prep.blob');
+  const configFile = join(b.workDir, 'sea-config.json');
+  await writeFile(configFile, JSON.stringify(seaConfig(b.bundle, blob, b.assets, b.codeCache), null, 2));
+  await run(b.blobNode, ['--experimental-sea-config', configFile], { cwd: b.workDir });
+  const blobBytes = await readFile(blob);
+  let executable = await readFile(b.nodeBinary);
+  if (b.platform.format === 'pe') executable = stripAuthenticode(executable);
+  await writeFile(b.output, executable);
+  await chmod(b.output, 0o755);
+  await postject.inject(b.output, 'NODE_SEA_BLOB', blobBytes, {
+    sentinelFuse: SEA_FUSE,
+    overwrite: true,
+    ...(b.platform.format === 'macho' ? { machoSegmentName: 'NODE_SEA' } : {}),
+  });
+  if (b.platform.format === 'macho') await b.signMachO(b.output);
+  await checkExecutable(b.output, b.platform, blobBytes);
+  return { blobBytes: blobBytes.length };
+}
+
+/** The binary is the platform's format and CPU, carries the blob, has the fuse flipped, and (macOS) is signed. */
+export async function checkExecutable(file: string, platform: Platform, blob?: Buffer): Promise<void> {
+  const bytes = await readFile(file);
+  const info = inspectExecutable(bytes);
+  const where = `${file} (${platform.os}/${platform.arch})`;
+  if (info.format !== platform.format) throw new Error(`${where}: ${info.format}, expected ${platform.format}`);
+  if (info.arch !== platform.arch) throw new Error(`${where}: CPU ${info.arch}, expected ${platform.arch}`);
+  if (seaFuseState(bytes) !== 'injected') throw new Error(`${where}: the SEA fuse is not set`);
+  if (blob !== undefined && bytes.indexOf(blob) < 0) throw new Error(`${where}: the SEA blob is not in the binary`);
+  if (platform.format === 'macho' && !info.signed) throw new Error(`${where}: no code signature`);
+  if (platform.format === 'pe' && info.signed) throw new Error(`${where}: stale Authenticode signature`);
+}
