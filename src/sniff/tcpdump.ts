@@ -114,6 +114,8 @@ export function boundedCaptureArgv(shell: string, bounds: CaptureBounds, capture
  */
 export const IDLE_SCRIPT = [
   'dir=$1; mkdir -p "$dir"',
+  // PID 1 ignores SIGTERM without a handler: exit at once so deleting the pod is not held up by the grace period.
+  "trap 'exit 0' TERM",
   'echo $(( $(date +%s) + $2 )) > "$dir/capture.idle"',
   'while :; do',
   '  now=$(date +%s); alive=',

@@ -1,0 +1,392 @@
+/**
+ * The sniff engine: typed options in, a capture and a summary out. It never sees a flag string.
+ *
+ *   resolve targets (exit 2 on anything unknown) → preflight (RBAC + PodSecurity) → choose the mode → open the output
+ *   → set up one Sniffer per target → stream: exec stdout → stats tap → (one target) record aligner → output
+ *                                                               (several) pcapng merger → size limit → output
+ *   → stop on duration / count / size / Ctrl-C / output gone → flush → clean up.
+ */
+import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
+import { formatDuration } from '../lib/duration.js';
+import { InterruptedError } from '../lib/signals.js';
+import type { Progress } from '../lib/progress.js';
+import type { KubeClient } from '../kube/client.js';
+import { findMissingPermissions, readPodSecurity, type AccessRequirement } from '../kube/preflight.js';
+import { RunSession } from '../kube/session.js';
+import { PcapngMerger, type MergedInput } from '../pcap/merge.js';
+import { k8sInterface } from '../pcap/pcapng.js';
+import { CaptureStatsTap, tcpdumpStatsToInterfaceStatistics, type CaptureStats, type TcpdumpStats } from '../pcap/stats.js';
+import type { RemoteCaptureResult, Sniffer } from './capture.js';
+import { selectMode, type CaptureMode, type ModeChoice, type ModeFacts, type PodSecurityLevel, type RequestedMode } from './mode.js';
+import { EphemeralCapture, NodeCapture, NodeHelpers, UploadCapture, type SnifferContext } from './modes.js';
+import { collectNameRecords } from './names.js';
+import type { CaptureOutput } from './outputs.js';
+import { ChunkLimit, PcapRecordAligner } from './pipeline.js';
+import { resolveTargets, targetLabel, type CaptureTarget, type PodCaptureTarget } from './resolve.js';
+import type { TargetQuery } from './target.js';
+import { DEFAULT_MAX_CAPTURE_SECONDS, isUsageFailure, tcpdumpErrorLines, type TcpdumpSpec } from './tcpdump.js';
+
+export const VERSION_APPL = 'kubectl-netdiag';
+
+/** Validated options of one sniff run. */
+export interface SniffOptions {
+  readonly target: TargetQuery;
+  readonly namespace: string;
+  readonly allNamespaces: boolean;
+  readonly container: string | undefined;
+  readonly tcpdump: TcpdumpSpec;
+  readonly mode: RequestedMode;
+  /** Node-mode helper pod image. */
+  readonly helperImage: string;
+  /** Ephemeral capture container image. */
+  readonly tcpdumpImage: string;
+  /** Where node-mode helper pods go; undefined = the target's namespace when it allows privileged pods, else "default". */
+  readonly helperNamespace: string | undefined;
+  readonly durationMs: number | undefined;
+  readonly maxSizeBytes: number | undefined;
+  readonly podRunningTimeoutMs: number;
+  /** Name resolution records in pcapng output. */
+  readonly resolveNames: boolean;
+}
+
+export interface SniffSinks {
+  /** Opens the output; called after preflight, before anything is created in the cluster. */
+  readonly openOutput: () => Promise<CaptureOutput>;
+  readonly progress: Progress;
+  /** Live statistics, about once a second while capturing. */
+  readonly onStats?: (stats: readonly CaptureStats[]) => void;
+}
+
+export type StopReason = 'completed' | 'duration' | 'max-size' | 'interrupted' | 'output-gone' | 'failed';
+
+export interface TargetSummary {
+  readonly label: string;
+  readonly where: string;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly tcpdump: TcpdumpStats;
+  readonly exitCode: number | undefined;
+  readonly error: string | undefined;
+}
+
+export interface SniffResult {
+  readonly mode: CaptureMode;
+  readonly reason: string;
+  readonly format: 'pcap' | 'pcapng';
+  readonly output: string;
+  readonly targets: readonly TargetSummary[];
+  readonly stopReason: StopReason;
+  readonly stopDetail: string | undefined;
+  readonly bytesWritten: number;
+  readonly elapsedMs: number;
+  /** A mid-capture failure (target deleted, connection lost): the file is valid and complete up to it; exit 3. */
+  readonly failure: NetdiagError | undefined;
+}
+
+const DEFAULT_HELPER_NAMESPACE = 'default';
+/** Margin between --duration (stopped by the client) and the remote hard bound (stops it if the client cannot). */
+const REMOTE_BOUND_MARGIN_SECONDS = 30;
+
+/** Reads what mode selection needs: RBAC answers, PodSecurity levels, server version, container security. */
+export async function gatherModeFacts(client: KubeClient, targets: readonly CaptureTarget[], helperNamespace: string, signal: AbortSignal): Promise<ModeFacts> {
+  const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
+  const namespaces = [...new Set(podTargets.map((t) => t.namespace))];
+  const req = (verb: string, resource: string, namespace: string, subresource?: string): AccessRequirement => ({ verb, resource, namespace, subresource });
+  const targetReqs = namespaces.flatMap((ns) => [req('get', 'pods', ns), req('patch', 'pods', ns, 'ephemeralcontainers'), req('create', 'pods', ns, 'exec')]);
+  const helperReqs = [req('create', 'pods', helperNamespace), req('delete', 'pods', helperNamespace), req('create', 'pods', helperNamespace, 'exec')];
+  const call = { signal };
+  const [missing, version, targetLevels, helperLevel] = await Promise.all([
+    findMissingPermissions(client, [...targetReqs, ...helperReqs], call),
+    client.serverVersion(call).catch(() => undefined),
+    Promise.all(namespaces.map((ns) => readPodSecurity(client, ns, call))),
+    readPodSecurity(client, helperNamespace, call),
+  ]);
+  const denied = (verb: string, resource: string, ns: string | undefined, sub?: string) =>
+    missing.some((m) => m.verb === verb && m.resource === resource && m.subresource === sub && (ns === undefined || m.namespace === ns));
+  const inTargets = (verb: string, sub?: string) => !namespaces.some((ns) => denied(verb, 'pods', ns, sub));
+  const minor = Number.parseInt(version?.minor ?? '', 10);
+  const order: PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
+  const strictest = targetLevels.reduce<PodSecurityLevel>((acc, info) => (order.indexOf(info.level) > order.indexOf(acc) ? info.level : acc), 'privileged');
+  return {
+    nodeTarget: targets.some((t) => t.kind === 'node'),
+    allowed: {
+      getPods: inTargets('get'),
+      patchEphemeralContainers: inTargets('patch', 'ephemeralcontainers'),
+      createExec: inTargets('create', 'exec') && (podTargets.length > 0 || !denied('create', 'pods', helperNamespace, 'exec')),
+      createHelperPods: !denied('create', 'pods', helperNamespace) && !denied('create', 'pods', helperNamespace, 'exec'),
+      deleteHelperPods: !denied('delete', 'pods', helperNamespace),
+    },
+    ephemeralContainersSupported: Number.isNaN(minor) || version?.major !== '1' || minor >= 25,
+    targetPodSecurity: strictest,
+    helperPodSecurity: helperLevel.level,
+    helperNamespace,
+    targetCannotCapture: podTargets.map(cannotCaptureItself).find((why) => why !== undefined),
+  };
+}
+
+/** Why a target container cannot capture for itself (upload mode), judged from its spec. Pure. */
+export function cannotCaptureItself(target: PodCaptureTarget): string | undefined {
+  const container = target.spec.spec?.containers?.find((c) => c.name === target.container);
+  const podContext = target.spec.spec?.securityContext;
+  const ctx = container?.securityContext;
+  if (ctx?.privileged) return undefined;
+  const added = ctx?.capabilities?.add ?? [];
+  const dropped = ctx?.capabilities?.drop ?? [];
+  const hasNetRaw = added.includes('NET_RAW') || added.includes('ALL');
+  if ((dropped.includes('ALL') || dropped.includes('NET_RAW')) && !hasNetRaw) {
+    return `container ${targetLabel(target)} drops NET_RAW (capabilities.drop ${dropped.join(',')})`;
+  }
+  const runAsUser = ctx?.runAsUser ?? podContext?.runAsUser;
+  const nonRoot = ctx?.runAsNonRoot ?? podContext?.runAsNonRoot;
+  if (!hasNetRaw && ((runAsUser !== undefined && runAsUser !== 0) || nonRoot === true)) {
+    return `container ${targetLabel(target)} runs as non-root without NET_RAW`;
+  }
+  return undefined;
+}
+
+function createSniffers(targets: readonly CaptureTarget[], choice: ModeChoice, ctx: SnifferContext, helperNamespace: string): Sniffer[] {
+  const helpers = new NodeHelpers(helperNamespace, ctx);
+  return targets.map((target) => {
+    if (choice.mode === 'node' || target.kind === 'node') return new NodeCapture(target, helpers, ctx);
+    return choice.mode === 'ephemeral' ? new EphemeralCapture(target, choice.privileges, ctx) : new UploadCapture(target, ctx);
+  });
+}
+
+const isInterrupt = (err: unknown): boolean => err instanceof InterruptedError;
+
+/** Runs a capture. Rejects with NetdiagError for anything that prevented capturing; see SniffResult.failure for mid-capture loss. */
+export async function runSniff(client: KubeClient, options: SniffOptions, sinks: SniffSinks, signal: AbortSignal): Promise<SniffResult> {
+  const { progress } = sinks;
+  const started = Date.now();
+  const targets = await progress.step('resolving the capture target', () =>
+    resolveTargets(client, options.target, { namespace: options.namespace, allNamespaces: options.allNamespaces, container: options.container, signal }),
+  );
+  const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
+  const helperNamespace = options.helperNamespace ?? (await defaultHelperNamespace(client, podTargets, signal));
+  const facts = await progress.step('preflight: permissions and PodSecurity', () => gatherModeFacts(client, targets, helperNamespace, signal));
+  const choice = selectMode(options.mode, facts);
+  progress.info(`mode: ${choice.reason}`);
+
+  const limitSeconds = options.durationMs !== undefined ? Math.ceil(options.durationMs / 1000) + REMOTE_BOUND_MARGIN_SECONDS : DEFAULT_MAX_CAPTURE_SECONDS;
+  const session = new RunSession(client);
+  const ctx: SnifferContext = {
+    client,
+    session,
+    progress,
+    tcpdump: options.tcpdump,
+    limitSeconds,
+    podRunningTimeoutMs: options.podRunningTimeoutMs,
+    helperImage: options.helperImage,
+    tcpdumpImage: options.tcpdumpImage,
+  };
+  const sniffers = createSniffers(targets, choice, ctx, helperNamespace);
+  const format: 'pcap' | 'pcapng' = targets.length === 1 ? 'pcap' : 'pcapng';
+  const output = await sinks.openOutput();
+  let captured = false;
+  try {
+    const names =
+      format === 'pcapng' && options.resolveNames
+        ? collectNameRecords(client, [...new Set(podTargets.map((t) => t.namespace))], signal).catch((err: unknown) => {
+            if (!isInterrupt(err)) progress.warn(`names: ${(err as Error).message}`);
+            return { records: [], notes: [] };
+          })
+        : undefined;
+    await progress.step(`preparing ${choice.mode} capture on ${targets.length} target${targets.length === 1 ? '' : 's'}`, () =>
+      Promise.all(sniffers.map((sniffer) => sniffer.setup(signal))),
+    );
+    const result = await capture(client, sniffers, output, format, options, sinks, signal, names, choice);
+    captured = result.bytesWritten > 0;
+    return { ...result, elapsedMs: Date.now() - started };
+  } catch (err) {
+    if (isInterrupt(err)) {
+      progress.info('interrupted before the capture started; cleaning up');
+    }
+    throw err;
+  } finally {
+    if (!captured) await output.discard().catch(() => undefined);
+    await Promise.all(sniffers.map((sniffer) => sniffer.cleanup()));
+    const outcome = await session.cleanup();
+    for (const pod of outcome.deleted) progress.debug(`deleted helper pod ${pod.namespace}/${pod.name}`);
+    for (const failed of outcome.failed) {
+      progress.warn(`could not delete ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``);
+    }
+  }
+}
+
+async function defaultHelperNamespace(client: KubeClient, targets: readonly PodCaptureTarget[], signal: AbortSignal): Promise<string> {
+  const first = targets[0]?.namespace;
+  if (first === undefined) return DEFAULT_HELPER_NAMESPACE;
+  const info = await readPodSecurity(client, first, { signal });
+  return info.level === 'privileged' ? first : DEFAULT_HELPER_NAMESPACE;
+}
+
+interface Running {
+  readonly sniffer: Sniffer;
+  readonly tap: CaptureStatsTap;
+  result?: RemoteCaptureResult;
+  error?: unknown;
+  input?: MergedInput;
+}
+
+async function capture(
+  client: KubeClient,
+  sniffers: readonly Sniffer[],
+  output: CaptureOutput,
+  format: 'pcap' | 'pcapng',
+  options: SniffOptions,
+  sinks: SniffSinks,
+  signal: AbortSignal,
+  names: Promise<{ records: { ip: string; name: string }[]; notes: string[] }> | undefined,
+  choice: ModeChoice,
+): Promise<Omit<SniffResult, 'elapsedMs'>> {
+  const { progress } = sinks;
+  const stop = new AbortController();
+  const abort = new AbortController();
+  let stopReason: StopReason = 'completed';
+  let stopDetail: string | undefined;
+  const requestStop = (reason: StopReason, detail?: string) => {
+    if (stop.signal.aborted) return;
+    stopReason = reason;
+    stopDetail = detail;
+    stop.abort();
+  };
+
+  const running: Running[] = sniffers.map((sniffer) => ({ sniffer, tap: new CaptureStatsTap({ target: targetLabel(sniffer.target) }) }));
+  let limiter: PcapRecordAligner | ChunkLimit;
+  let merger: PcapngMerger | undefined;
+  if (format === 'pcap') {
+    limiter = new PcapRecordAligner({ maxBytes: options.maxSizeBytes });
+    running[0]!.tap.pipe(limiter);
+  } else {
+    merger = new PcapngMerger({
+      userAppl: VERSION_APPL,
+      onInputError: (input, err) => progress.warn(`${input.description.name}: ${err.message}`),
+    });
+    for (const entry of running) {
+      const target = entry.sniffer.target;
+      const description =
+        target.kind === 'node'
+          ? { name: `node/${target.nodeName}`, description: `k8s.node=${target.nodeName}` }
+          : k8sInterface({ pod: target.pod, namespace: target.namespace, container: target.container, node: target.nodeName });
+      entry.input = merger.addInput(entry.tap, { ...description, os: 'Linux' });
+    }
+    limiter = new ChunkLimit(options.maxSizeBytes ?? Infinity);
+    merger.pipe(limiter);
+    if (names) {
+      void names.then(({ records, notes }) => {
+        for (const note of notes) progress.debug(note);
+        if (records.length > 0) merger?.addNames(records);
+      });
+    }
+  }
+  limiter.once('limit', () => requestStop('max-size', `--max-size reached`));
+  limiter.pipe(output.stream, { end: false });
+  const outputDone = new Promise<void>((resolve) => limiter.once('end', () => resolve()));
+
+  const onSignal = () => requestStop('interrupted', signal.reason instanceof InterruptedError ? signal.reason.signalName : 'aborted');
+  if (signal.aborted) onSignal();
+  else signal.addEventListener('abort', onSignal, { once: true });
+  void output.gone.then((why) => requestStop('output-gone', why));
+
+  let durationTimer: NodeJS.Timeout | undefined;
+  const armDuration = () => {
+    if (options.durationMs === undefined || durationTimer !== undefined) return;
+    durationTimer = setTimeout(() => requestStop('duration', formatDuration(options.durationMs!)), options.durationMs);
+  };
+  const statsTimer = sinks.onStats ? setInterval(() => sinks.onStats?.(running.map((r) => r.tap.snapshot())), 1000) : undefined;
+  progress.info(`capturing ${running.map((r) => targetLabel(r.sniffer.target)).join(', ')} → ${output.description} (${format})${options.durationMs ? ` for ${formatDuration(options.durationMs)}` : ''}; Ctrl-C to stop`);
+
+  await Promise.all(
+    running.map(async (entry) => {
+      try {
+        entry.result = await entry.sniffer.start(entry.tap, { stop: stop.signal, abort: abort.signal, onListening: armDuration });
+        if (entry.result.exitCode !== 0 && entry.result.exitCode !== -1 && !entry.result.stopped && isUsageFailure(entry.result.stderr)) {
+          // Bad filter or interface: every other target will fail the same way.
+          requestStop('failed', 'tcpdump rejected its arguments');
+        }
+      } catch (err) {
+        entry.error = err;
+      } finally {
+        entry.tap.end();
+        if (entry.input && entry.result) entry.input.setStatistics(tcpdumpStatsToInterfaceStatistics(entry.result.tcpdump));
+      }
+    }),
+  );
+  clearTimeout(durationTimer);
+  if (statsTimer) clearInterval(statsTimer);
+  signal.removeEventListener('abort', onSignal);
+  merger?.close();
+  await outputDone;
+  await output.finish();
+  sinks.onStats?.(running.map((r) => r.tap.snapshot()));
+
+  const summaries: TargetSummary[] = running.map((entry) => {
+    const snap = entry.tap.snapshot();
+    return {
+      label: targetLabel(entry.sniffer.target),
+      where: entry.sniffer.where,
+      packets: snap.packets,
+      bytes: snap.bytes,
+      tcpdump: entry.result?.tcpdump ?? {},
+      exitCode: entry.result?.exitCode,
+      error: entry.error instanceof Error ? entry.error.message : entry.result && entry.result.exitCode > 0 ? tcpdumpErrorLines(entry.result.stderr).join(' ') : undefined,
+    };
+  });
+  const bytesWritten = limiter.bytesWritten;
+
+  // tcpdump refused its arguments: its own message, exit 2, nothing left behind.
+  const usageFailure = running.find((r) => r.result && r.result.exitCode > 0 && isUsageFailure(r.result.stderr));
+  if (usageFailure?.result) {
+    throw usageError(tcpdumpErrorLines(usageFailure.result.stderr).join('; ') || `tcpdump exited ${usageFailure.result.exitCode}`, 'check -f/--filter (BPF syntax, see `man pcap-filter`) and -i/--interface');
+  }
+  const failure = await explainFailures(client, running, sinks, stopReason);
+  if (failure && bytesWritten === 0) throw failure;
+  if (failure) stopReason = 'failed';
+  return {
+    mode: choice.mode,
+    reason: choice.reason,
+    format,
+    output: output.description,
+    targets: summaries,
+    stopReason,
+    stopDetail,
+    bytesWritten,
+    failure,
+  };
+}
+
+/** Turns lost captures into one clear error: which target, and whether its pod is gone or the API connection is. */
+async function explainFailures(client: KubeClient, running: readonly Running[], sinks: SniffSinks, stopReason: StopReason): Promise<NetdiagError | undefined> {
+  const failed = running.filter(
+    (r) => r.error !== undefined || (r.result !== undefined && r.result.exitCode > 0 && !(r.result.stopped && (r.result.exitCode === 143 || r.result.exitCode === 130))),
+  );
+  if (failed.length === 0) return undefined;
+  if (stopReason === 'interrupted' && failed.every((r) => isInterrupt(r.error))) return undefined;
+  const lines: string[] = [];
+  for (const entry of failed) {
+    const label = targetLabel(entry.sniffer.target);
+    const gone = entry.sniffer.target.kind === 'pod' ? await podGone(client, entry.sniffer.target) : undefined;
+    if (gone) lines.push(`target pod ${entry.sniffer.target.kind === 'pod' ? `${entry.sniffer.target.namespace}/${entry.sniffer.target.pod}` : label} ${gone} during the capture`);
+    else if (entry.error !== undefined) lines.push(`${label}: ${(entry.error as Error).message}`);
+    else lines.push(`${label}: tcpdump exited ${entry.result?.exitCode}: ${tcpdumpErrorLines(entry.result?.stderr ?? '').join(' ') || 'no message'}`);
+  }
+  sinks.progress.debug(`capture failures: ${lines.join(' | ')}`);
+  return environmentError(lines.join('; '), 'the capture file holds everything captured until then; check the pod and the cluster, then capture again');
+}
+
+/** "was deleted" / "is being deleted" when the target pod is gone, undefined when it still runs or cannot be read. */
+async function podGone(client: KubeClient, target: PodCaptureTarget): Promise<string | undefined> {
+  try {
+    const pod = await client.readPod(target.namespace, target.pod, {
+      signal: AbortSignal.timeout(10_000),
+      onFailure: (f) => (f.kind === 'not-found' ? usageError('gone') : undefined),
+    });
+    if (pod.metadata?.uid !== target.spec.metadata?.uid) return 'was deleted (and re-created)';
+    if (pod.metadata?.deletionTimestamp) return 'is being deleted';
+    return undefined;
+  } catch (err) {
+    if (err instanceof NetdiagError && err.message === 'gone') return 'was deleted';
+    return undefined;
+  }
+}
+

@@ -1,0 +1,326 @@
+/**
+ * The three capture modes. Each is a {@link Sniffer}: setup creates or reuses what it needs, start runs the bounded
+ * remote tcpdump through {@link runRemoteCapture}, cleanup undoes what the run session does not.
+ */
+import { Readable, Writable } from 'node:stream';
+import { pack } from 'tar-stream';
+import { environmentError } from '../lib/errors.js';
+import type { Progress } from '../lib/progress.js';
+import type { KubeClient } from '../kube/client.js';
+import { ensureEphemeralContainer } from '../kube/ephemeral.js';
+import { execCapture, execInPod } from '../kube/exec.js';
+import { startHelperPod } from '../kube/pods.js';
+import type { RunSession } from '../kube/session.js';
+import { archFromUname, loadTcpdumpAsset, type TcpdumpArch } from './asset.js';
+import { runRemoteCapture, type CaptureControl, type RemoteCaptureResult, type Sniffer } from './capture.js';
+import type { EphemeralPrivileges } from './mode.js';
+import type { CaptureTarget, NodeCaptureTarget, PodCaptureTarget } from './resolve.js';
+import { targetLabel } from './resolve.js';
+import { boundedCaptureArgv, IDLE_GRACE_SECONDS, idleArgv, nsenterArgv, tcpdumpArgv, type TcpdumpSpec } from './tcpdump.js';
+
+/** What every mode needs from the run. */
+export interface SnifferContext {
+  readonly client: KubeClient;
+  readonly session: RunSession;
+  readonly progress: Progress;
+  readonly tcpdump: TcpdumpSpec;
+  /** Hard bound of the remote capture in seconds. */
+  readonly limitSeconds: number;
+  readonly podRunningTimeoutMs: number;
+  /** Image of the node-mode helper pod (needs sh, nsenter, tcpdump). */
+  readonly helperImage: string;
+  /** Image of the ephemeral capture container (needs sh, tcpdump, date, sleep). */
+  readonly tcpdumpImage: string;
+}
+
+/** Lease/heartbeat directory inside netdiag's own containers. */
+const STATE_DIR = '/tmp/netdiag';
+
+/** Ephemeral container names say which privileges they were created with, so reuse never picks the wrong kind. */
+export const ephemeralNamePrefix = (privileges: EphemeralPrivileges): string =>
+  privileges === 'net-raw-net-admin' ? 'netdiag-sniff-raw-' : 'netdiag-sniff-dflt-';
+
+/**
+ * Mode 1: an ephemeral container in the target pod (same network namespace) running a bounded idle process; tcpdump
+ * is exec'd in it. It has its own PID namespace (no targetContainerName), so when its idle process ends, every
+ * capture in it ends too.
+ */
+export class EphemeralCapture implements Sniffer {
+  readonly target: PodCaptureTarget;
+  private container: string | undefined;
+  private readonly ctx: SnifferContext;
+  private readonly privileges: EphemeralPrivileges;
+
+  constructor(target: PodCaptureTarget, privileges: EphemeralPrivileges, ctx: SnifferContext) {
+    this.target = target;
+    this.privileges = privileges;
+    this.ctx = ctx;
+  }
+
+  get where(): string {
+    return `ephemeral container ${this.container ?? '(new)'} in ${this.target.namespace}/${this.target.pod}`;
+  }
+
+  async setup(signal: AbortSignal): Promise<void> {
+    const prefix = ephemeralNamePrefix(this.privileges);
+    const handle = await ensureEphemeralContainer(
+      this.ctx.client,
+      {
+        namespace: this.target.namespace,
+        pod: this.target.pod,
+        image: this.ctx.tcpdumpImage,
+        command: idleArgv(STATE_DIR, IDLE_GRACE_SECONDS),
+        namePrefix: prefix,
+        capabilities: this.privileges === 'net-raw-net-admin' ? ['NET_RAW', 'NET_ADMIN'] : [],
+        reuse: (candidate) => candidate.name.startsWith(prefix) && candidate.image === this.ctx.tcpdumpImage && !candidate.targetContainerName,
+      },
+      {
+        timeoutMs: this.ctx.podRunningTimeoutMs,
+        signal,
+        onDetail: (detail) => this.ctx.progress.debug(`${this.target.namespace}/${this.target.pod}: ephemeral container ${detail}`),
+      },
+    );
+    this.container = handle.name;
+    this.ctx.progress.info(`${handle.reused ? 'reusing' : 'added'} ephemeral container ${handle.name} in ${this.target.namespace}/${this.target.pod}`);
+  }
+
+  start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
+    const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR }, tcpdumpArgv('tcpdump', this.ctx.tcpdump));
+    return runRemoteCapture(this.ctx.client, { namespace: this.target.namespace, pod: this.target.pod, container: this.requireContainer(), command }, sink, control);
+  }
+
+  /** Ephemeral containers cannot be removed; the idle process ends by itself IDLE_GRACE_SECONDS after the last capture. */
+  async cleanup(): Promise<void> {}
+
+  private requireContainer(): string {
+    if (this.container === undefined) throw new Error('EphemeralCapture.start before setup');
+    return this.container;
+  }
+}
+
+/**
+ * Node-mode helper pods, one per node, shared by every target on that node: privileged with hostPID (to enter a
+ * container's network namespace) or hostNetwork (to capture the node itself).
+ */
+export class NodeHelpers {
+  private readonly pods = new Map<string, Promise<string>>();
+  private readonly ctx: SnifferContext;
+  readonly namespace: string;
+
+  constructor(namespace: string, ctx: SnifferContext) {
+    this.namespace = namespace;
+    this.ctx = ctx;
+  }
+
+  /** The helper pod's name on `node` (hostNetwork for node targets), created on first use. */
+  helperFor(nodeName: string, hostNetwork: boolean, signal: AbortSignal): Promise<string> {
+    const key = `${nodeName}|${hostNetwork}`;
+    let pod = this.pods.get(key);
+    if (pod === undefined) {
+      pod = startHelperPod(
+        this.ctx.client,
+        this.ctx.session,
+        {
+          namespace: this.namespace,
+          nodeName,
+          image: this.ctx.helperImage,
+          purpose: hostNetwork ? 'sniff-host' : 'sniff',
+          hostPID: !hostNetwork,
+          hostNetwork,
+          privileged: true,
+          // The kubelet kills the helper after the capture's bound whatever happens to this client.
+          activeDeadlineSeconds: Math.ceil(this.ctx.limitSeconds) + 120,
+        },
+        {
+          timeoutMs: this.ctx.podRunningTimeoutMs,
+          signal,
+          onDetail: (detail) => this.ctx.progress.debug(`helper pod on ${nodeName}: ${detail}`),
+        },
+      ).then((created) => created.metadata?.name ?? '');
+      this.pods.set(key, pod);
+    }
+    return pod;
+  }
+}
+
+/** Mode 2: a privileged helper pod on the target's node runs tcpdump inside the target's network namespace. */
+export class NodeCapture implements Sniffer {
+  readonly target: CaptureTarget;
+  private helper: string | undefined;
+  private readonly ctx: SnifferContext;
+  private readonly helpers: NodeHelpers;
+
+  constructor(target: CaptureTarget, helpers: NodeHelpers, ctx: SnifferContext) {
+    this.target = target;
+    this.helpers = helpers;
+    this.ctx = ctx;
+  }
+
+  get where(): string {
+    return `helper pod ${this.helpers.namespace}/${this.helper ?? '(new)'} on ${this.target.nodeName}`;
+  }
+
+  async setup(signal: AbortSignal): Promise<void> {
+    if (this.target.kind === 'pod' && this.target.containerId === undefined) {
+      throw environmentError(`container ${targetLabel(this.target)} has no container ID in its status`, 'wait until it runs, or use --mode ephemeral');
+    }
+    const hostNetwork = this.target.kind === 'node' || this.target.hostNetwork;
+    this.helper = await this.helpers.helperFor(this.target.nodeName, hostNetwork, signal);
+    this.ctx.progress.info(`helper pod ${this.helpers.namespace}/${this.helper} runs on ${this.target.nodeName}`);
+  }
+
+  start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
+    if (this.helper === undefined) throw new Error('NodeCapture.start before setup');
+    const tcpdump = tcpdumpArgv('tcpdump', this.ctx.tcpdump);
+    const inNamespace = this.target.kind === 'node' || this.target.hostNetwork ? tcpdump : nsenterArgv((this.target as PodCaptureTarget).containerId ?? '', tcpdump);
+    const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR }, inNamespace);
+    return runRemoteCapture(this.ctx.client, { namespace: this.helpers.namespace, pod: this.helper, container: 'tools', command }, sink, control);
+  }
+
+  /** The helper pod is the run session's to delete. */
+  async cleanup(): Promise<void> {}
+}
+
+/** What upload mode learned about the target container. */
+export interface UploadCheck {
+  readonly arch: TcpdumpArch | undefined;
+  readonly machine: string;
+  readonly hasTar: boolean;
+  readonly writableDir: string | undefined;
+  readonly uid: number | undefined;
+  /** CAP_NET_RAW in the effective set. */
+  readonly netRaw: boolean;
+  readonly hasTools: boolean;
+}
+
+/**
+ * Probes the target container: prints `machine=`, `tar=`, `dir=`, `uid=`, `capeff=`, `tools=` lines. Constant
+ * script, no user input.
+ */
+export const UPLOAD_PROBE_SCRIPT = [
+  'echo "machine=$(uname -m 2>/dev/null)"',
+  'command -v tar >/dev/null 2>&1 && echo tar=yes || echo tar=no',
+  'for d in /tmp /var/tmp /dev/shm "$HOME"; do',
+  '  [ -n "$d" ] && [ -d "$d" ] && [ -w "$d" ] && { echo "dir=$d"; break; }',
+  'done',
+  'echo "uid=$(id -u 2>/dev/null)"',
+  'echo "capeff=$(grep CapEff /proc/self/status 2>/dev/null | cut -f2)"',
+  'for t in date sleep cat kill; do command -v $t >/dev/null 2>&1 || { echo tools=no; exit 0; }; done; echo tools=yes',
+].join('\n');
+
+/** Parses the probe's output. Pure. */
+export function parseUploadProbe(output: string): UploadCheck {
+  const values = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  const machine = values.get('machine') ?? '';
+  const uidText = values.get('uid');
+  const capeff = values.get('capeff');
+  // CAP_NET_RAW is capability 13.
+  const netRaw = capeff !== undefined && capeff !== '' && /^[0-9a-f]+$/i.test(capeff) ? (BigInt(`0x${capeff}`) & (1n << 13n)) !== 0n : false;
+  return {
+    arch: archFromUname(machine),
+    machine,
+    hasTar: values.get('tar') === 'yes',
+    writableDir: values.get('dir') || undefined,
+    uid: uidText !== undefined && /^\d+$/.test(uidText) ? Number(uidText) : undefined,
+    netRaw,
+    hasTools: values.get('tools') === 'yes',
+  };
+}
+
+/** Everything that stops upload mode from working in this container, as sentences. Pure. */
+export function uploadProblems(check: UploadCheck): string[] {
+  const problems: string[] = [];
+  if (check.arch === undefined) problems.push(`architecture "${check.machine || 'unknown'}" has no static tcpdump (amd64 and arm64 do)`);
+  if (!check.hasTar) problems.push('no tar in the container');
+  if (check.writableDir === undefined) problems.push('no writable directory (/tmp, /var/tmp, /dev/shm, $HOME)');
+  if (!check.netRaw) problems.push(`the container cannot open raw sockets (uid ${check.uid ?? '?'}, no CAP_NET_RAW)`);
+  if (!check.hasTools) problems.push('date, sleep, cat or kill is missing (needed to bound the capture)');
+  return problems;
+}
+
+/**
+ * Mode 3: for clusters without ephemeral containers: a static tcpdump is streamed into the target container with
+ * tar over exec, run there, and removed at the end.
+ */
+export class UploadCapture implements Sniffer {
+  readonly target: PodCaptureTarget;
+  private readonly ctx: SnifferContext;
+  private dir: string | undefined;
+
+  constructor(target: PodCaptureTarget, ctx: SnifferContext) {
+    this.target = target;
+    this.ctx = ctx;
+  }
+
+  get where(): string {
+    return `container ${targetLabel(this.target)} (uploaded tcpdump in ${this.dir ?? '?'})`;
+  }
+
+  private exec(command: readonly string[], signal: AbortSignal) {
+    return execCapture(this.ctx.client, { namespace: this.target.namespace, pod: this.target.pod, container: this.target.container, command, signal });
+  }
+
+  async setup(signal: AbortSignal): Promise<void> {
+    const label = targetLabel(this.target);
+    let probe;
+    try {
+      probe = await this.exec(['sh', '-c', UPLOAD_PROBE_SCRIPT], signal);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw environmentError(`upload mode cannot run a shell in ${label}: ${(err as Error).message}`, 'the container needs /bin/sh and tar; use --mode ephemeral or --mode node');
+    }
+    const check = parseUploadProbe(probe.stdout.toString('utf8'));
+    const problems = uploadProblems(check);
+    if (problems.length > 0 || check.arch === undefined || check.writableDir === undefined) {
+      throw environmentError(`upload mode cannot capture in ${label}: ${problems.join('; ')}`, 'use --mode ephemeral or --mode node');
+    }
+    const binary = await loadTcpdumpAsset(check.arch);
+    const dir = `${check.writableDir.replace(/\/$/, '')}/netdiag-${this.ctx.session.id}`;
+    this.dir = dir;
+    // Registered before the upload so an interrupted upload is removed too.
+    this.ctx.session.onCleanup(`remove ${dir} from ${label}`, () => this.cleanup());
+    const archive = pack();
+    archive.entry({ name: 'tcpdump', mode: 0o755, size: binary.length, mtime: new Date(0) }, binary);
+    archive.finalize();
+    const stderr: Buffer[] = [];
+    const upload = await execInPod(this.ctx.client, {
+      namespace: this.target.namespace,
+      pod: this.target.pod,
+      container: this.target.container,
+      command: ['sh', '-c', 'mkdir -p "$1" && exec tar -xf - -C "$1"', 'netdiag-upload', dir],
+      // tar-stream's pack is a streamx stream; Readable.from adapts it (it is async-iterable).
+      stdin: Readable.from(archive),
+      stderr: new Writable({ write: (chunk: Buffer, _e, cb) => (stderr.push(chunk), cb()) }),
+      signal,
+    });
+    if (upload.exitCode !== 0) {
+      throw environmentError(`uploading tcpdump to ${label} failed: ${Buffer.concat(stderr).toString('utf8').trim() || `tar exited ${upload.exitCode}`}`, 'use --mode ephemeral or --mode node');
+    }
+    const version = await this.exec([`${dir}/tcpdump`, '--version'], signal);
+    if (version.exitCode !== 0) {
+      throw environmentError(`the uploaded tcpdump does not run in ${label}: ${version.stderr.trim()}`, 'use --mode ephemeral or --mode node');
+    }
+    this.ctx.progress.info(`uploaded static tcpdump (linux/${check.arch}, ${binary.length} bytes) to ${label}:${dir}`);
+  }
+
+  start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
+    if (this.dir === undefined) throw new Error('UploadCapture.start before setup');
+    const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir }, tcpdumpArgv(`${this.dir}/tcpdump`, this.ctx.tcpdump));
+    return runRemoteCapture(this.ctx.client, { namespace: this.target.namespace, pod: this.target.pod, container: this.target.container, command }, sink, control);
+  }
+
+  async cleanup(): Promise<void> {
+    const dir = this.dir;
+    if (dir === undefined) return;
+    this.dir = undefined;
+    await this.exec(['rm', '-rf', dir], AbortSignal.timeout(15_000)).catch(() => {
+      this.ctx.progress.warn(`could not remove ${dir} from ${targetLabel(this.target)}; remove it by hand`);
+    });
+  }
+}
+
+export type { NodeCaptureTarget };
