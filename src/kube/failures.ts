@@ -87,9 +87,9 @@ export function parseApiStatus(body: unknown): ApiStatus | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as ApiStatus;
-  return record.kind === 'Status' || typeof record.reason === 'string' || typeof record.message === 'string'
-    ? record
-    : undefined;
+  // Error bodies have kind: Status; exec's channel-3 status often has only `status` ("Success"/"Failure").
+  const isStatus = record.kind === 'Status' || typeof record.status === 'string' || typeof record.reason === 'string';
+  return isStatus ? record : undefined;
 }
 
 export function classifyFailure(err: unknown): ClassifiedFailure {
@@ -100,6 +100,8 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
     message?: unknown;
   };
   const message = typeof record.message === 'string' ? record.message : String(err);
+  // Checked first: a DOMException also has a numeric `code` (23 for TimeoutError).
+  if (record.name === 'TimeoutError') return { kind: 'timeout', message };
   // client-node's ApiException carries the HTTP status as a numeric `code` and the response text as `body`.
   if (typeof record.code === 'number') {
     const httpStatus = record.code;
@@ -108,7 +110,6 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
       httpStatus === 401 ? 'unauthorized' : httpStatus === 403 ? 'forbidden' : httpStatus === 404 ? 'not-found' : 'api';
     return { kind, httpStatus, status, message: status?.message ?? message };
   }
-  if (record.name === 'TimeoutError') return { kind: 'timeout', message };
   const code = transportCode(err);
   if (code && TLS_CODES.has(code)) return { kind: 'tls', code, message };
   if (code && UNREACHABLE_CODES.has(code))

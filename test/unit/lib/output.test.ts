@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import {
+  colorEnabled,
+  formatReport,
+  formatTable,
+  paint,
+  parseOutputFormat,
+  type TableColumn,
+} from '../../../src/lib/output.js';
+
+interface Row {
+  name: string;
+  node: string;
+}
+const columns: TableColumn<Row>[] = [
+  { header: 'name', value: (r) => r.name },
+  { header: 'node', value: (r) => r.node, wide: true },
+];
+const rows: Row[] = [
+  { name: 'netdiag-sniff-abcde', node: 'worker1' },
+  { name: 'x', node: 'worker2' },
+];
+
+describe('output formatters', () => {
+  it('prints kubectl-style tables, wide columns only with -o wide', () => {
+    assert.equal(formatTable(columns, rows, false), 'NAME\nnetdiag-sniff-abcde\nx\n');
+    assert.equal(
+      formatTable(columns, rows, true),
+      'NAME                  NODE\nnetdiag-sniff-abcde   worker1\nx                     worker2\n',
+    );
+  });
+  it('renders json and yaml from the data, not the table', () => {
+    const report = { data: { pods: rows }, columns, rows };
+    assert.deepEqual(JSON.parse(formatReport('json', report)), { pods: rows });
+    assert.deepEqual(parseYaml(formatReport('yaml', report)), { pods: rows });
+  });
+  it('prints the empty message for empty tables only', () => {
+    const report = { data: { pods: [] }, columns, rows: [], emptyMessage: 'nothing to clean up' };
+    assert.equal(formatReport('table', report), 'nothing to clean up\n');
+    assert.deepEqual(JSON.parse(formatReport('json', report)), { pods: [] });
+  });
+  it('validates -o', () => {
+    assert.equal(parseOutputFormat('wide'), 'wide');
+    assert.throws(() => parseOutputFormat('xml'), /invalid output format/);
+  });
+  it('respects NO_COLOR and non-TTYs', () => {
+    assert.equal(colorEnabled({}, true), true);
+    assert.equal(colorEnabled({ NO_COLOR: '1' }, true), false);
+    assert.equal(colorEnabled({ NO_COLOR: '' }, true), true);
+    assert.equal(colorEnabled({}, false), false);
+    assert.equal(paint('x', 'red', false), 'x');
+    assert.equal(paint('x', 'red', true), '\u001b[31mx\u001b[0m');
+  });
+});
