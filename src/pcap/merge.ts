@@ -11,20 +11,26 @@ export interface MergerOptions {
   /** shb_userappl, e.g. `kubectl-netdiag 0.1.0`. */
   userAppl: string;
   /**
-   * Packets buffered per input before that input is paused (backpressure to its source). When an input is this
-   * full and another input has nothing buffered, the merger emits anyway: memory bound wins over ordering.
-   * Default 1024.
+   * Packets buffered per input before that input is paused (backpressure to its source). Default 1024.
    */
   maxBufferedPerInput?: number;
   /** Same bound in bytes of packet data per input. Default 8 MiB. */
   maxBufferedBytesPerInput?: number;
   /**
-   * How long (ms) a packet waits for inputs that have nothing buffered before it is emitted anyway, so one idle
-   * pod does not stall the output. Measured on local arrival time, so node clock skew does not matter.
-   * Default 1500 (tcpdump -U flushes each packet, so a live input's packet normally arrives well within it).
-   * `Infinity` waits for every input (only the buffer cap forces output), 0 emits in arrival order.
+   * How long (ms) an input that has nothing buffered may stay silent (no bytes at all) before the merge stops
+   * waiting for it, so one idle pod does not stall the output. Measured on local arrival time, so node clock
+   * skew does not matter. Default 1500: tcpdump -U flushes each packet, so a live input's packet normally
+   * arrives well within it. `Infinity` always waits for every open input (strict order; only `fullGraceMs`
+   * releases), 0 writes in arrival order.
    */
   latenessMs?: number;
+  /**
+   * While some input's buffer is full, the silence after which an empty input stops holding the merge back
+   * (default 100 ms, never more than `latenessMs`). This is where memory bound wins over order: a busy input
+   * is throttled at most this long by a quiet one, and a packet from the quiet one that arrives later than that
+   * may be written after newer packets (counted in `outOfOrder`).
+   */
+  fullGraceMs?: number;
   /** Output buffer (bytes) before backpressure; default 64 KiB. */
   highWaterMark?: number;
   /** Clock in ms; tests inject one. Default `Date.now`. */
@@ -60,18 +66,14 @@ export interface MergedInputStats {
   error: Error | undefined;
 }
 
-interface Queued {
-  packet: PcapPacket;
-  arrivedAt: number;
-}
-
 /** Handle for one input of a {@link PcapngMerger}. */
 export class MergedInput {
   /** Order in which the input was added (0-based). */
   readonly index: number;
   readonly description: InputDescription;
   /** @internal */ readonly parser = new PcapParser();
-  /** @internal */ readonly queue: Queued[] = [];
+  /** @internal */ readonly queue: PcapPacket[] = [];
+  /** @internal Local time (ms) bytes last arrived on this input, or when it was added. */ lastActivity: number;
   /** @internal */ queuedBytes = 0;
   /** @internal */ sourceEnded = false;
   /** @internal */ pausedByMerger = false;
@@ -98,7 +100,9 @@ export class MergedInput {
     index: number,
     description: InputDescription,
     readonly source: Readable,
+    now: number,
   ) {
+    this.lastActivity = now;
     this.index = index;
     this.description = description;
   }
@@ -128,8 +132,9 @@ const nowNanos = (ms: number): bigint => BigInt(Math.round(ms)) * 1_000_000n;
  *
  * - Output: SHB first; an IDB when each input's pcap header arrives (ids in arrival order); NRBs whenever
  *   {@link addNames} brings new names; EPBs in timestamp order; ISBs for inputs with statistics; then end.
- * - Ordering: a packet is written when every open input has a packet buffered (the watermark), or when it has
- *   waited `latenessMs`, or when some input's buffer is full.
+ * - Ordering: the oldest buffered packet is written when every open input has a packet buffered (the
+ *   watermark); an empty input stops counting once it has been silent for `latenessMs` (or `fullGraceMs` while
+ *   some input's buffer is full).
  * - Memory: each input holds at most `maxBufferedPerInput` packets / `maxBufferedBytesPerInput` bytes parsed,
  *   plus the unparsed bytes of the chunk in flight; a full input's source is paused. When the consumer of the
  *   output is slow, nothing is written and all inputs pause in turn.
@@ -142,6 +147,7 @@ export class PcapngMerger extends Readable {
   private readonly maxPackets: number;
   private readonly maxBytes: number;
   private readonly lateness: number;
+  private readonly fullGrace: number;
   private readonly now: () => number;
   private readonly onInputError: MergerOptions['onInputError'];
   private reading = false;
@@ -158,6 +164,7 @@ export class PcapngMerger extends Readable {
     this.maxPackets = Math.max(1, options.maxBufferedPerInput ?? 1024);
     this.maxBytes = Math.max(1, options.maxBufferedBytesPerInput ?? 8 * 1024 * 1024);
     this.lateness = options.latenessMs ?? 1500;
+    this.fullGrace = options.fullGraceMs ?? 100;
     this.now = options.now ?? Date.now;
     this.onInputError = options.onInputError;
     this.push(this.writer.sectionHeader({ userAppl: options.userAppl }));
@@ -166,9 +173,10 @@ export class PcapngMerger extends Readable {
   /** Adds a classic pcap byte stream. The merger reads it in flowing mode and pauses it when its buffer is full. */
   addInput(source: Readable, description: InputDescription): MergedInput {
     if (this.noMoreInputs) throw new Error('PcapngMerger: addInput after close');
-    const input = new MergedInput(this.inputs.length, description, source);
+    const input = new MergedInput(this.inputs.length, description, source, this.now());
     this.inputs.push(input);
     const onData = (chunk: Buffer | string): void => {
+      input.lastActivity = this.now();
       input.parser.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
       this.pump();
     };
@@ -273,7 +281,7 @@ export class PcapngMerger extends Readable {
         stats.linkType = h.linkType;
         this.push(block);
       } else {
-        input.queue.push({ packet: item.packet, arrivedAt: this.now() });
+        input.queue.push(item.packet);
         input.queuedBytes += item.packet.data.length;
         stats.maxBuffered = Math.max(stats.maxBuffered, input.queue.length);
       }
@@ -306,7 +314,7 @@ export class PcapngMerger extends Readable {
       for (const input of this.inputs) {
         const first = input.queue[0];
         if (first !== undefined) {
-          if (head === undefined || first.packet.tsNanos < head.queue[0]!.packet.tsNanos) head = input;
+          if (head === undefined || first.tsNanos < head.queue[0]!.tsNanos) head = input;
           if (this.isFull(input)) full = true;
         } else if (!input.mutable.done) {
           waiting = true;
@@ -317,10 +325,21 @@ export class PcapngMerger extends Readable {
         break;
       }
       if (!this.reading) break;
-      if (waiting && !full) {
-        const due = head.queue[0]!.arrivedAt + this.lateness;
-        if (due > this.now()) {
-          this.schedule(due);
+      if (waiting) {
+        // Which empty, still-open inputs may still send something older than the head?
+        const now = this.now();
+        let blocked = false;
+        let due = Infinity;
+        for (const input of this.inputs) {
+          if (input.queue.length > 0 || input.mutable.done) continue;
+          // Silent for the lateness bound: idle. Under memory pressure (some input full) a shorter silence will do.
+          const patience = full ? Math.min(this.fullGrace, this.lateness) : this.lateness;
+          if (now - input.lastActivity >= patience) continue;
+          blocked = true;
+          due = Math.min(due, input.lastActivity + patience);
+        }
+        if (blocked) {
+          if (Number.isFinite(due)) this.schedule(due);
           break;
         }
       }
@@ -330,7 +349,7 @@ export class PcapngMerger extends Readable {
   }
 
   private emit1(input: MergedInput): void {
-    const { packet } = input.queue.shift()!;
+    const packet = input.queue.shift()!;
     input.queuedBytes -= packet.data.length;
     const stats = input.mutable;
     stats.packets++;

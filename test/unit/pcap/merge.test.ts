@@ -206,13 +206,18 @@ test('the byte cap bounds buffering of large packets too', async () => {
   const big = Array.from({ length: 50 }, (_, i) => ({ tsNanos: ts(1, i), data: Buffer.alloc(10_000, i) }));
   const src = chunked(classicPcap({ linkType: 1 }, big), [65536]);
   const idle = new PassThrough();
-  const merger = new PcapngMerger({ userAppl: 't', maxBufferedBytesPerInput: 30_000, latenessMs: Infinity });
+  const merger = new PcapngMerger({
+    userAppl: 't',
+    maxBufferedBytesPerInput: 30_000,
+    latenessMs: Infinity,
+    fullGraceMs: 20,
+  });
   const input = merger.addInput(src, { name: 'big' });
   merger.addInput(idle, { name: 'idle' });
   merger.resume();
   await sleep(50);
   assert.ok(input.stats.maxBuffered <= 3, `held ${input.stats.maxBuffered} packets of 10 kB under a 30 kB cap`);
-  assert.ok(input.stats.packets > 0, 'a full buffer forces output even though the idle input has nothing');
+  assert.ok(input.stats.packets > 0, 'a full buffer stops waiting for a silent input after fullGraceMs');
   idle.end();
   merger.close();
   await new Promise((r) => merger.once('end', r));
@@ -301,5 +306,24 @@ test('inputs can join while the merge runs; output ends after close and the last
   assert.deepEqual(
     decode(Buffer.concat(parts)).packets.map((p) => payloadTag(p.data)),
     ['A-0', 'B-1'],
+  );
+});
+
+test('a full input does not run ahead of inputs that are still delivering (no starvation)', async () => {
+  // Every source delivers 64 KiB chunks (~560 packets) as fast as it can: a full input must wait for the
+  // others' next chunk instead of being drained past them.
+  const { files, expected } = threeInputs(3000);
+  const merger = new PcapngMerger({ userAppl: 't', maxBufferedPerInput: 64 });
+  const inputs = files.map((f, k) => merger.addInput(chunked(f, [65536]), { name: `in${k}` }));
+  merger.close();
+  const out = decode(await collect(merger));
+  assert.equal(out.packets.length, expected.length);
+  for (const input of inputs) {
+    assert.equal(input.stats.outOfOrder, 0);
+    assert.ok(input.stats.maxBuffered <= 64);
+  }
+  assert.deepEqual(
+    out.packets.map((p) => p.tsNanos),
+    expected.map((e) => e.tsNanos),
   );
 });
