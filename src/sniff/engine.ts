@@ -19,6 +19,7 @@ import { CaptureStatsTap, tcpdumpStatsToInterfaceStatistics, type CaptureStats, 
 import type { RemoteCaptureResult, Sniffer } from './capture.js';
 import { selectMode, type CaptureMode, type ModeChoice, type ModeFacts, type PodSecurityLevel, type RequestedMode } from './mode.js';
 import { EphemeralCapture, NodeCapture, NodeHelpers, UploadCapture, type SnifferContext } from './modes.js';
+import { checkInterface } from './interfaces.js';
 import { collectNameRecords } from './names.js';
 import type { CaptureOutput } from './outputs.js';
 import { ChunkLimit, PcapRecordAligner } from './pipeline.js';
@@ -166,6 +167,9 @@ export async function runSniff(client: KubeClient, options: SniffOptions, sinks:
   const facts = await progress.step('preflight: permissions and PodSecurity', () => gatherModeFacts(client, targets, helperNamespace, signal));
   const choice = selectMode(options.mode, facts);
   progress.info(`mode: ${choice.reason}`);
+  if (options.tcpdump.interface !== 'any' && podTargets.length > 0) {
+    await Promise.all(podTargets.map((target) => checkInterface(client, target, options.tcpdump.interface, signal)));
+  }
 
   const limitSeconds = options.durationMs !== undefined ? Math.ceil(options.durationMs / 1000) + REMOTE_BOUND_MARGIN_SECONDS : DEFAULT_MAX_CAPTURE_SECONDS;
   const session = new RunSession(client);

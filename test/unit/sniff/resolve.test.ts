@@ -111,3 +111,15 @@ describe('nameRecords', () => {
     ]);
   });
 });
+
+describe('parseProcNetDev', () => {
+  it('lists the interface names', async () => {
+    const { parseProcNetDev } = await import('../../../src/sniff/interfaces.js');
+    const text =
+      'Inter-|   Receive                                                |  Transmit\n' +
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n' +
+      '    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n' +
+      '  eth0:  123456     789    0    0    0     0          0         0    98765     432    0    0    0     0       0          0\n';
+    assert.deepEqual(parseProcNetDev(text), ['lo', 'eth0']);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Capture modes end to end: node mode (-p) on a pod and on a node, upload mode, and what works in namespaces that
+ * enforce PodSecurity baseline / restricted, and with a kubeconfig that may only read pods.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  capinfos,
+  createNamespace,
+  deleteNamespace,
+  dnsLoopPod,
+  dnsQueries,
+  env,
+  haveCluster,
+  kubectl,
+  kubectlOk,
+  managedPods,
+  netdiag,
+  repoRoot,
+  tshark,
+  waitPodsReady,
+} from './sniff.support.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-modes-'));
+const namespaces: string[] = [];
+let ns = '';
+
+describe('sniff capture modes', { timeout: 900_000 }, () => {
+  before(() => {
+    assert.ok(haveCluster(), `no cluster reachable with KUBECONFIG=${env.KUBECONFIG}`);
+    ns = createNamespace('netdiag-e2e');
+    namespaces.push(ns);
+    kubectlOk(['apply', '-f', '-'], dnsLoopPod(ns, 'dnsloop', { nodeName: 'worker3.kube.local' }));
+    waitPodsReady(ns, 'app=dnsloop', 1);
+  });
+
+  after(() => {
+    for (const name of namespaces) deleteNamespace(name);
+    assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
+  });
+
+  it('node mode (-p) captures the pod from a privileged helper pod and deletes it', async () => {
+    const file = path.join(dir, 'node-mode.pcap');
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-p', '-f', 'port 53', '-o', file, '--duration', '8s']).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /mode: node mode/);
+    assert.equal(capinfos(file).status, 0);
+    assert.ok(dnsQueries(file).includes(`kubernetes.default.${ns}.svc.cluster.local`));
+    assert.deepEqual(managedPods(), []);
+  });
+
+  it('upload mode streams a static tcpdump into the container, captures, and removes it', async () => {
+    const file = path.join(dir, 'upload.pcap');
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '--mode', 'upload', '-f', 'port 53', '-o', file, '--duration', '8s', '-v']).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /uploaded static tcpdump \(linux\/amd64/);
+    assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
+    const left = kubectl(['exec', '-n', ns, 'dnsloop', '-c', 'main', '--', 'sh', '-c', 'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; true']);
+    assert.equal(left.stdout.trim(), '', 'binary directory removed and no tcpdump left');
+  });
+
+  it('node/NAME captures host traffic of worker2 from a hostNetwork helper pod', async () => {
+    const file = path.join(dir, 'worker2.pcap');
+    const run = await netdiag(['sniff', 'node/worker2.kube.local', '-o', file, '--duration', '6s']).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /node mode/);
+    const info = capinfos(file);
+    assert.equal(info.status, 0, info.stderr);
+    const packets = Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0);
+    assert.ok(packets > 0, 'host traffic (kubelet ↔ API server) captured');
+    const tcp = tshark(['-r', file, '-Y', 'tcp', '-T', 'fields', '-e', 'tcp.port']);
+    assert.ok(tcp.stdout.trim().length > 0);
+    assert.deepEqual(managedPods(), []);
+  });
+
+  it('in a baseline namespace: ephemeral mode with the runtime default capabilities captures', async () => {
+    const baseline = createNamespace('netdiag-e2e-baseline', 'baseline');
+    namespaces.push(baseline);
+    kubectlOk(['apply', '-f', '-'], dnsLoopPod(baseline, 'dnsloop'));
+    waitPodsReady(baseline, 'app=dnsloop', 1);
+    const file = path.join(dir, 'baseline.pcap');
+    const run = await netdiag(['sniff', 'dnsloop', '-n', baseline, '-f', 'port 53', '-o', file, '--duration', '8s']).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /mode: ephemeral mode: ephemeral container with the runtime's default capabilities \(PodSecurity "baseline"/);
+    assert.ok(dnsQueries(file).length > 0);
+  });
+
+  it('in a restricted namespace: auto skips ephemeral (says why) and captures in node mode', async () => {
+    const restricted = createNamespace('netdiag-e2e-restricted', 'restricted');
+    namespaces.push(restricted);
+    kubectlOk(['apply', '-f', '-'], dnsLoopPod(restricted, 'dnsloop', { restricted: true }));
+    waitPodsReady(restricted, 'app=dnsloop', 1);
+    const explicit = await netdiag(['sniff', 'dnsloop', '-n', restricted, '--mode', 'ephemeral', '-o', path.join(dir, 'r0.pcap')]).done;
+    assert.equal(explicit.status, 3, explicit.stderr);
+    assert.match(explicit.stderr, /PodSecurity "restricted"/);
+    assert.match(explicit.stderr, /fix: use --mode node/);
+    const upload = await netdiag(['sniff', 'dnsloop', '-n', restricted, '--mode', 'upload', '-o', path.join(dir, 'r1.pcap')]).done;
+    assert.equal(upload.status, 3, upload.stderr);
+    assert.match(upload.stderr, /non-root/);
+    const file = path.join(dir, 'restricted.pcap');
+    const run = await netdiag(['sniff', 'dnsloop', '-n', restricted, '-f', 'port 53', '-o', file, '--duration', '8s']).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /mode: node mode: .*skipped ephemeral \(PodSecurity "restricted"/);
+    assert.ok(dnsQueries(file).length > 0);
+  });
+
+  it('with the read-only kubeconfig the preflight names the missing verbs (exit 3) and creates nothing', async () => {
+    const restrictedConfig = path.join(repoRoot, '.lab', 'kubeconfig-restricted');
+    assert.ok(existsSync(restrictedConfig), 'the lab writes .lab/kubeconfig-restricted');
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-o', path.join(dir, 'ro.pcap')], { env: { KUBECONFIG: restrictedConfig } }).done;
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stderr, /no capture mode will work/);
+    assert.match(run.stderr, /patch pods\/ephemeralcontainers/);
+    assert.match(run.stderr, /create pods\/exec/);
+    assert.ok(!existsSync(path.join(dir, 'ro.pcap')));
+  });
+});

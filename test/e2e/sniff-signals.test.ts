@@ -1,0 +1,95 @@
+/**
+ * Stopping a capture: SIGINT and SIGTERM stop the remote tcpdump, flush, close a valid file, delete helper pods and
+ * exit 0; SIGKILL of the client leaves tcpdump running for at most the heartbeat bound, and `kubectl netdiag
+ * cleanup` removes the helper pods.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  capinfos,
+  createNamespace,
+  deleteNamespace,
+  dnsLoopPod,
+  env,
+  haveCluster,
+  hostProcesses,
+  kubectlOk,
+  managedPods,
+  netdiag,
+  tcpdumpsInPod,
+  waitFor,
+  waitPodsReady,
+} from './sniff.support.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-signals-'));
+let ns = '';
+
+/** Starts a capture with a unique marker in its filter, waits until it is capturing, then sends `signal`. */
+async function captureThenSignal(extra: string[], signal: NodeJS.Signals, file: string) {
+  const marker = `${40000 + Math.floor(Math.random() * 20000)}`;
+  const capture = netdiag(['sniff', 'dnsloop', '-n', ns, '-f', `port 53 or port ${marker}`, '-o', file, ...extra]);
+  await waitFor('the capture to start', () => /capturing /.test(capture.stderrSoFar()), 120_000);
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.ok(hostProcesses(`port ${marker}`).some((p) => p.includes('tcpdump')), 'tcpdump runs while capturing');
+  capture.child.kill(signal);
+  return { run: await capture.done, marker };
+}
+
+describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
+  before(() => {
+    assert.ok(haveCluster(), `no cluster reachable with KUBECONFIG=${env.KUBECONFIG}`);
+    ns = createNamespace('netdiag-e2e');
+    kubectlOk(['apply', '-f', '-'], dnsLoopPod(ns, 'dnsloop', { nodeName: 'worker3.kube.local' }));
+    waitPodsReady(ns, 'app=dnsloop', 1);
+  });
+
+  after(() => {
+    deleteNamespace(ns);
+    assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} in ephemeral mode: exit 0, valid file, no tcpdump left`, async () => {
+      const file = path.join(dir, `eph-${signal}.pcap`);
+      const { run, marker } = await captureThenSignal([], signal, file);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /stopped by the user/);
+      assert.equal(capinfos(file).status, 0, 'the file is a valid capture');
+      assert.deepEqual(tcpdumpsInPod(ns, 'dnsloop'), []);
+      assert.deepEqual(hostProcesses(`port ${marker}`), []);
+    });
+
+    it(`${signal} in node mode: exit 0, valid file, helper pod deleted`, async () => {
+      const file = path.join(dir, `node-${signal}.pcap`);
+      const { run, marker } = await captureThenSignal(['-p'], signal, file);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(capinfos(file).status, 0);
+      assert.deepEqual(managedPods(), []);
+      await waitFor('tcpdump to be gone from the node', () => hostProcesses(`port ${marker}`).length === 0, 15_000);
+    });
+  }
+
+  it('SIGKILL of the client: tcpdump stops within the heartbeat bound, cleanup deletes the helper pod', async () => {
+    const file = path.join(dir, 'killed.pcap');
+    const { marker } = await captureThenSignal(['-p'], 'SIGKILL', file);
+    const killedAt = Date.now();
+    await waitFor('the remote tcpdump to stop by itself', () => hostProcesses(`port ${marker}`).length === 0, 60_000, 1000);
+    const seconds = (Date.now() - killedAt) / 1000;
+    assert.ok(seconds < 45, `tcpdump outlived its client by ${seconds}s`);
+    assert.ok(managedPods().length > 0, 'the killed client could not delete its helper pod');
+    const cleanup = await netdiag(['cleanup', '-A']).done;
+    assert.equal(cleanup.status, 0, cleanup.stderr);
+    await waitFor('helper pods to be gone', () => managedPods().length === 0, 60_000);
+    assert.equal(capinfos(file).status, 0, 'what the killed client wrote is still readable');
+  });
+
+  it('SIGKILL in ephemeral mode: the tcpdump in the ephemeral container stops by itself', async () => {
+    const file = path.join(dir, 'killed-eph.pcap');
+    const { marker } = await captureThenSignal([], 'SIGKILL', file);
+    await waitFor('the remote tcpdump to stop by itself', () => hostProcesses(`port ${marker}`).length === 0 && tcpdumpsInPod(ns, 'dnsloop').length === 0, 60_000, 1000);
+    assert.equal(capinfos(file).status, 0, 'what the killed client wrote is still readable');
+  });
+});
