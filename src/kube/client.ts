@@ -13,7 +13,12 @@ import {
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
+  Observable,
   VersionApi,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
   Watch,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -134,7 +139,7 @@ export class KubeClient {
 
   private async call<T>(
     action: string,
-    invoke: (options: { middleware: unknown[]; middlewareMergeStrategy: 'append' }) => Promise<T>,
+    invoke: (options: ConfigurationOptions) => Promise<T>,
     options: CallOptions = {},
     extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<T> {
@@ -142,13 +147,14 @@ export class KubeClient {
     if (options.signal) signals.push(options.signal);
     if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-    const middleware = {
-      pre: async (request: { setSignal(s: AbortSignal): void; setHeaderParam(k: string, v: string): void }) => {
+    // The object-parameter APIs hand `options` to the Observable API, so middleware returns client-node's Observable.
+    const middleware: ObservableMiddleware = {
+      pre: (request: RequestContext) => {
         if (signal) request.setSignal(signal);
         for (const [key, value] of Object.entries(extraHeaders)) request.setHeaderParam(key, value);
-        return request;
+        return new Observable(Promise.resolve(request));
       },
-      post: async <R>(response: R) => response,
+      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
     };
     try {
       return await invoke({ middleware: [middleware], middlewareMergeStrategy: 'append' });
@@ -167,37 +173,23 @@ export class KubeClient {
     }
   }
 
-  // The generated clients type `options` as their Observable configuration; ours is the documented promise form.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private static opts(options: unknown): any {
-    return options;
-  }
-
   async serverVersion(options?: CallOptions): Promise<ServerVersion> {
-    const info = await this.call(
-      'read the server version',
-      (o) => this.versionApi.getCode(KubeClient.opts(o)),
-      options,
-    );
+    const info = await this.call('read the server version', (o) => this.versionApi.getCode({}, o), options);
     return { gitVersion: info.gitVersion, major: info.major, minor: info.minor, platform: info.platform };
   }
 
   readPod(namespace: string, name: string, options?: CallOptions): Promise<V1Pod> {
-    return this.call(
-      `get pod ${namespace}/${name}`,
-      (o) => this.core.readNamespacedPod({ name, namespace }, KubeClient.opts(o)),
-      {
-        ...options,
-        onFailure: (failure) =>
-          options?.onFailure?.(failure) ??
-          (failure.kind === 'not-found'
-            ? usageError(
-                `pod "${name}" not found in namespace "${namespace}"`,
-                `list pods with \`kubectl get pods -n ${namespace}\``,
-              )
-            : undefined),
-      },
-    );
+    return this.call(`get pod ${namespace}/${name}`, (o) => this.core.readNamespacedPod({ name, namespace }, o), {
+      ...options,
+      onFailure: (failure) =>
+        options?.onFailure?.(failure) ??
+        (failure.kind === 'not-found'
+          ? usageError(
+              `pod "${name}" not found in namespace "${namespace}"`,
+              `list pods with \`kubectl get pods -n ${namespace}\``,
+            )
+          : undefined),
+    });
   }
 
   async listPods(
@@ -209,8 +201,8 @@ export class KubeClient {
       `list pods${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
       (o) =>
         namespace
-          ? this.core.listNamespacedPod({ namespace, ...query }, KubeClient.opts(o))
-          : this.core.listPodForAllNamespaces({ ...query }, KubeClient.opts(o)),
+          ? this.core.listNamespacedPod({ namespace, ...query }, o)
+          : this.core.listPodForAllNamespaces({ ...query }, o),
       options,
     );
     return list.items;
@@ -219,7 +211,7 @@ export class KubeClient {
   createPod(namespace: string, pod: V1Pod, options?: CallOptions): Promise<V1Pod> {
     return this.call(
       `create pod in ${namespace}`,
-      (o) => this.core.createNamespacedPod({ namespace, body: pod }, KubeClient.opts(o)),
+      (o) => this.core.createNamespacedPod({ namespace, body: pod }, o),
       options,
     );
   }
@@ -233,11 +225,7 @@ export class KubeClient {
     let gone = false;
     await this.call(
       `delete pod ${namespace}/${name}`,
-      (o) =>
-        this.core.deleteNamespacedPod(
-          { name, namespace, gracePeriodSeconds: options.gracePeriodSeconds },
-          KubeClient.opts(o),
-        ),
+      (o) => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: options.gracePeriodSeconds }, o),
       {
         ...options,
         onFailure: (failure) => {
@@ -258,22 +246,22 @@ export class KubeClient {
   patchEphemeralContainers(namespace: string, name: string, patch: object, options?: CallOptions): Promise<V1Pod> {
     return this.call(
       `add an ephemeral container to pod ${namespace}/${name}`,
-      (o) => this.core.patchNamespacedPodEphemeralcontainers({ name, namespace, body: patch }, KubeClient.opts(o)),
+      (o) => this.core.patchNamespacedPodEphemeralcontainers({ name, namespace, body: patch }, o),
       options,
       { 'Content-Type': 'application/strategic-merge-patch+json' },
     );
   }
 
   readNamespace(name: string, options?: CallOptions) {
-    return this.call(`get namespace ${name}`, (o) => this.core.readNamespace({ name }, KubeClient.opts(o)), options);
+    return this.call(`get namespace ${name}`, (o) => this.core.readNamespace({ name }, o), options);
   }
 
   async listNamespaces(options?: CallOptions) {
-    return (await this.call('list namespaces', (o) => this.core.listNamespace({}, KubeClient.opts(o)), options)).items;
+    return (await this.call('list namespaces', (o) => this.core.listNamespace({}, o), options)).items;
   }
 
   readNode(name: string, options?: CallOptions) {
-    return this.call(`get node ${name}`, (o) => this.core.readNode({ name }, KubeClient.opts(o)), {
+    return this.call(`get node ${name}`, (o) => this.core.readNode({ name }, o), {
       ...options,
       onFailure: (failure) =>
         options?.onFailure?.(failure) ??
@@ -284,13 +272,13 @@ export class KubeClient {
   }
 
   async listNodes(query: { labelSelector?: string } = {}, options?: CallOptions) {
-    return (await this.call('list nodes', (o) => this.core.listNode({ ...query }, KubeClient.opts(o)), options)).items;
+    return (await this.call('list nodes', (o) => this.core.listNode({ ...query }, o), options)).items;
   }
 
   readService(namespace: string, name: string, options?: CallOptions) {
     return this.call(
       `get service ${namespace}/${name}`,
-      (o) => this.core.readNamespacedService({ name, namespace }, KubeClient.opts(o)),
+      (o) => this.core.readNamespacedService({ name, namespace }, o),
       options,
     );
   }
@@ -305,8 +293,8 @@ export class KubeClient {
         `list services${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
         (o) =>
           namespace
-            ? this.core.listNamespacedService({ namespace, ...query }, KubeClient.opts(o))
-            : this.core.listServiceForAllNamespaces({ ...query }, KubeClient.opts(o)),
+            ? this.core.listNamespacedService({ namespace, ...query }, o)
+            : this.core.listServiceForAllNamespaces({ ...query }, o),
         options,
       )
     ).items;
@@ -316,7 +304,7 @@ export class KubeClient {
     return (
       await this.call(
         `list endpointslices in ${namespace}`,
-        (o) => this.discovery.listNamespacedEndpointSlice({ namespace, ...query }, KubeClient.opts(o)),
+        (o) => this.discovery.listNamespacedEndpointSlice({ namespace, ...query }, o),
         options,
       )
     ).items;
@@ -325,7 +313,7 @@ export class KubeClient {
   readDeployment(namespace: string, name: string, options?: CallOptions) {
     return this.call(
       `get deployment ${namespace}/${name}`,
-      (o) => this.apps.readNamespacedDeployment({ name, namespace }, KubeClient.opts(o)),
+      (o) => this.apps.readNamespacedDeployment({ name, namespace }, o),
       options,
     );
   }
@@ -333,7 +321,7 @@ export class KubeClient {
   readStatefulSet(namespace: string, name: string, options?: CallOptions) {
     return this.call(
       `get statefulset ${namespace}/${name}`,
-      (o) => this.apps.readNamespacedStatefulSet({ name, namespace }, KubeClient.opts(o)),
+      (o) => this.apps.readNamespacedStatefulSet({ name, namespace }, o),
       options,
     );
   }
@@ -341,7 +329,7 @@ export class KubeClient {
   readDaemonSet(namespace: string, name: string, options?: CallOptions) {
     return this.call(
       `get daemonset ${namespace}/${name}`,
-      (o) => this.apps.readNamespacedDaemonSet({ name, namespace }, KubeClient.opts(o)),
+      (o) => this.apps.readNamespacedDaemonSet({ name, namespace }, o),
       options,
     );
   }
@@ -349,7 +337,7 @@ export class KubeClient {
   readReplicaSet(namespace: string, name: string, options?: CallOptions) {
     return this.call(
       `get replicaset ${namespace}/${name}`,
-      (o) => this.apps.readNamespacedReplicaSet({ name, namespace }, KubeClient.opts(o)),
+      (o) => this.apps.readNamespacedReplicaSet({ name, namespace }, o),
       options,
     );
   }
@@ -377,7 +365,7 @@ export class KubeClient {
               spec: { resourceAttributes: attributes },
             },
           },
-          KubeClient.opts(o),
+          o,
         ),
       options,
     );

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KubeClient } from '../../../src/kube/client.js';
+import { NetdiagError } from '../../../src/lib/errors.js';
+
+/**
+ * What KubeClient puts on the wire (headers, timeouts, cancellation) checked against a local HTTP listener that
+ * records requests. Behaviour against a real API server is covered by the end-to-end tests.
+ */
+describe('KubeClient requests', () => {
+  let server: Server;
+  let kubeconfig: string;
+  const seen: { method: string; url: string; contentType: string; body: string }[] = [];
+
+  before(async () => {
+    server = createServer((request: IncomingMessage, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        seen.push({
+          method: request.method ?? '',
+          url: request.url ?? '',
+          contentType: request.headers['content-type'] ?? '',
+          body: Buffer.concat(chunks).toString(),
+        });
+        if (request.url?.includes('/namespaces/slow/')) return; // never answers
+        if (request.url?.includes('/namespaces/missing/')) {
+          response.writeHead(404, { 'content-type': 'application/json' });
+          response.end(
+            JSON.stringify({
+              kind: 'Status',
+              status: 'Failure',
+              reason: 'NotFound',
+              code: 404,
+              message: 'pods "x" not found',
+            }),
+          );
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: 'ns' } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-client-')), 'config');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        clusters: [
+          { name: 'local', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
+        ],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'local', context: { cluster: 'local', user: 'u' } }],
+        'current-context': 'local',
+      }),
+    );
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('sends ephemeral containers as a strategic merge patch', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 5000 });
+    await client.patchEphemeralContainers('ns', 'x', { spec: { ephemeralContainers: [{ name: 'n' }] } });
+    const patch = seen.find((request) => request.method === 'PATCH');
+    assert.equal(patch?.url, '/api/v1/namespaces/ns/pods/x/ephemeralcontainers');
+    assert.equal(patch?.contentType, 'application/strategic-merge-patch+json');
+    assert.deepEqual(JSON.parse(patch?.body ?? ''), { spec: { ephemeralContainers: [{ name: 'n' }] } });
+  });
+
+  it('bounds each request by --request-timeout', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 300 });
+    const started = Date.now();
+    await assert.rejects(
+      client.readPod('slow', 'x'),
+      (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && /timed out after 300ms/.test(err.message),
+    );
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  it('rejects with the run signal’s reason when cancelled', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 0 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user stopped')), 100);
+    await assert.rejects(client.readPod('slow', 'x', { signal: controller.signal }), /user stopped/);
+  });
+
+  it('reports an unknown pod as bad input', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 5000 });
+    await assert.rejects(
+      client.readPod('missing', 'x'),
+      (err: unknown) =>
+        err instanceof NetdiagError && err.exitCode === 2 && err.message === 'pod "x" not found in namespace "missing"',
+    );
+  });
+});
