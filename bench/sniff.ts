@@ -1,0 +1,232 @@
+/**
+ * Benchmark of `kubectl netdiag sniff` against same-run baselines on the cluster in KUBECONFIG (the lab):
+ *
+ *  1. capture throughput: netdiag (ephemeral mode, pcap to stdout) ÷ raw `kubectl exec POD -- tcpdump -U -w -i any`
+ *     on the same pod under the same iperf3 load (goal ≥ 0.95). Steady-state bytes/s over a fixed window after the
+ *     first byte, alternating runs.
+ *  2. time to first packet: netdiag on a fresh pod ÷ `kubectl debug --profile=netadmin` + waiting + `kubectl exec
+ *     tcpdump` by hand on another fresh pod (goal ≤ 1.2).
+ *  3. peak RSS of the netdiag process while capturing ≥ 2 GiB (goal ≤ 150 MiB, flat).
+ *
+ * Not a test: it prints numbers. Run: npm run build && node dist/bench/sniff.js   (NOT timed in CI)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.lab', 'kubeconfig');
+const env = { ...process.env, KUBECONFIG: kubeconfig };
+const cli = path.join(root, 'bin', 'kubectl-netdiag');
+const image = process.env.NETDIAG_TOOLS_IMAGE ?? 'ghcr.io/kubectl-netdiag/tools:0.1.0';
+const ns = `netdiag-bench-${randomBytes(3).toString('hex')}`;
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
+const WARMUP_MS = 2000;
+const RSS_TARGET_BYTES = Number(process.env.BENCH_RSS_BYTES ?? 2 * 1024 ** 3);
+
+function kubectl(args: string[], input?: string): string {
+  const run = spawnSync('kubectl', args, { env, input, encoding: 'utf8', timeout: 180_000 });
+  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
+}
+
+const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
+
+function pod(name: string, node: string, command: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${ns}, labels: {app: ${name}}}
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ${image}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ${JSON.stringify(command)}]
+---
+`;
+}
+
+function waitRunning(names: string[]): void {
+  for (const name of names) kubectl(['wait', '-n', ns, '--for=condition=Ready', `pod/${name}`, '--timeout=180s']);
+}
+
+/** Counts stdout bytes of a process over time: first byte after the 24-byte pcap header, and the steady window. */
+function measureStream(child: ChildProcess): Promise<{ firstPacketMs: number; steadyBytesPerSecond: number; total: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    let firstPacketAt: number | undefined;
+    let windowStartBytes = 0;
+    let windowStartAt: number | undefined;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      const now = Date.now();
+      if (firstPacketAt === undefined && total > 24) firstPacketAt = now;
+      if (firstPacketAt !== undefined && windowStartAt === undefined && now - firstPacketAt >= WARMUP_MS) {
+        windowStartAt = now;
+        windowStartBytes = total;
+      }
+      if (windowStartAt !== undefined && now - windowStartAt >= WINDOW_MS) {
+        const rate = ((total - windowStartBytes) * 1000) / (now - windowStartAt);
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        child.kill('SIGINT');
+        resolve({ firstPacketMs: (firstPacketAt ?? now) - started, steadyBytesPerSecond: rate, total });
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (windowStartAt === undefined || Date.now() - windowStartAt < WINDOW_MS) reject(new Error(`capture ended early (status ${code})`));
+    });
+  });
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+async function throughput(): Promise<number> {
+  const netdiagRates: number[] = [];
+  const rawRates: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    const ours = spawn(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const a = await measureStream(ours);
+    await new Promise((r) => ours.once('close', r));
+    netdiagRates.push(a.steadyBytesPerSecond);
+    log(`round ${round + 1}: netdiag ${mib(a.steadyBytesPerSecond)}/s`);
+    const raw = spawn('kubectl', ['exec', '-n', ns, 'server', '-c', 'main', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const b = await measureStream(raw);
+    await new Promise((r) => raw.once('close', r));
+    // kubectl exec leaves the remote tcpdump running (kubernetes#89031): stop it so the next round is fair.
+    spawnSync('kubectl', ['exec', '-n', ns, 'server', '-c', 'main', '--', 'pkill', 'tcpdump'], { env });
+    rawRates.push(b.steadyBytesPerSecond);
+    log(`round ${round + 1}: raw kubectl exec tcpdump ${mib(b.steadyBytesPerSecond)}/s`);
+  }
+  const ratio = median(netdiagRates) / median(rawRates);
+  console.log(`throughput: netdiag ${mib(median(netdiagRates))}/s, raw kubectl exec tcpdump ${mib(median(rawRates))}/s → ratio ${ratio.toFixed(3)} (goal ≥ 0.95)`);
+  return ratio;
+}
+
+async function timeToFirstPacket(): Promise<number> {
+  // netdiag on a fresh pod (a new ephemeral container is added and waited for).
+  const oursStarted = Date.now();
+  const ours = spawn(cli, ['sniff', 'fresh-a', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const oursMs = (await firstPacketAt(ours)) - oursStarted;
+  // By hand on another fresh pod: kubectl debug, wait until the container runs, exec tcpdump.
+  const started = Date.now();
+  kubectl(['debug', '-n', ns, 'fresh-b', '--image', image, '--profile=netadmin', '-c', 'dbg', '--', 'sleep', '600']);
+  for (;;) {
+    const state = kubectl(['get', 'pod', '-n', ns, 'fresh-b', '-o', 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.running}']);
+    if (state.trim() !== '') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const manual = spawn('kubectl', ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const byHand = (await firstPacketAt(manual)) - started;
+  // kubectl exec leaves the remote tcpdump running (kubernetes#89031).
+  spawnSync('kubectl', ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'pkill', 'tcpdump'], { env });
+  const ratio = oursMs / byHand;
+  console.log(`time to first packet: netdiag ${oursMs} ms, kubectl debug + exec by hand ${byHand} ms → ratio ${ratio.toFixed(3)} (goal ≤ 1.2)`);
+  // With the ephemeral container reused (the second run on a pod):
+  await new Promise((r) => ours.once('close', r));
+  const againStarted = Date.now();
+  const again = spawn(cli, ['sniff', 'fresh-a', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log(`time to first packet, reused ephemeral container: netdiag ${(await firstPacketAt(again)) - againStarted} ms`);
+  await new Promise((r) => again.once('close', r));
+  return ratio;
+}
+
+/** When the first packet record (bytes past the 24-byte pcap header) arrived; then stops the capture. */
+function firstPacketAt(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > 24) {
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve(Date.now());
+        child.kill('SIGINT');
+      }
+    });
+    child.once('error', reject);
+  });
+}
+
+function rssOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+async function peakRss(): Promise<number> {
+  const ours = spawn(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const samples: { bytes: number; rss: number }[] = [];
+  let total = 0;
+  let hwm = 0;
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      try {
+        const { rss, hwm: peak } = rssOf(ours.pid!);
+        hwm = Math.max(hwm, peak);
+        samples.push({ bytes: total, rss });
+      } catch {
+        // the process is gone
+      }
+    }, 250);
+    ours.stdout!.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total >= RSS_TARGET_BYTES && !ours.killed) {
+        try {
+          hwm = Math.max(hwm, rssOf(ours.pid!).hwm);
+        } catch {
+          // gone
+        }
+        ours.kill('SIGINT');
+      }
+    });
+    ours.once('close', (code) => {
+      clearInterval(timer);
+      if (total < RSS_TARGET_BYTES) reject(new Error(`capture ended after ${mib(total)} (status ${code})`));
+      else resolve();
+    });
+    ours.once('error', reject);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const at = (fraction: number) => samples.find((s) => s.bytes >= RSS_TARGET_BYTES * fraction)?.rss ?? 0;
+  console.log(
+    `peak RSS capturing ${mib(total)} in ${seconds.toFixed(0)} s (${mib(total / seconds)}/s): ${mib(hwm)} (goal ≤ 150 MiB); ` +
+      `RSS at 25/50/75/100%: ${[0.25, 0.5, 0.75, 0.999].map((f) => mib(at(f))).join(' / ')}`,
+  );
+  return hwm;
+}
+
+async function main(): Promise<void> {
+  log(`namespace ${ns}, kubeconfig ${kubeconfig}`);
+  kubectl(['create', 'namespace', ns]);
+  try {
+    kubectl(
+      ['apply', '-f', '-'],
+      pod('server', 'worker3.kube.local', 'iperf3 -s') +
+        pod('fresh-a', 'worker2.kube.local', 'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done') +
+        pod('fresh-b', 'worker2.kube.local', 'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done'),
+    );
+    waitRunning(['server', 'fresh-a', 'fresh-b']);
+    const serverIp = kubectl(['get', 'pod', '-n', ns, 'server', '-o', 'jsonpath={.status.podIP}']).trim();
+    // The load: iperf3 from worker1 to the server pod for the whole benchmark (restarted when one run ends).
+    kubectl(['apply', '-f', '-'], pod('load', 'worker1.kube.local', `while true; do iperf3 -c ${serverIp} -t 600 >/dev/null 2>&1; sleep 1; done`));
+    waitRunning(['load']);
+    await new Promise((r) => setTimeout(r, 3000));
+    const tput = await throughput();
+    const ttfp = await timeToFirstPacket();
+    const rss = await peakRss();
+    console.log(`summary: throughput ratio ${tput.toFixed(3)} (≥ 0.95 ${tput >= 0.95 ? 'met' : 'NOT met'}), time-to-first-packet ratio ${ttfp.toFixed(3)} (≤ 1.2 ${ttfp <= 1.2 ? 'met' : 'NOT met'}), peak RSS ${mib(rss)} (≤ 150 MiB ${rss <= 150 * 1024 ** 2 ? 'met' : 'NOT met'})`);
+  } finally {
+    spawnSync('kubectl', ['delete', 'namespace', ns, '--wait=false'], { env });
+  }
+}
+
+await main();
