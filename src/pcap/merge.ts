@@ -194,7 +194,10 @@ export class PcapngMerger extends Readable {
       source.off('end', onEnd);
       source.off('close', onEnd);
       source.off('error', onError);
+      // a late error from a source we are done with must not crash the process; its owner has its own listener
+      if (source.listenerCount('error') === 0) source.on('error', () => undefined);
     };
+    if (source.readableEnded || source.destroyed) queueMicrotask(onEnd); // ended before it was added
     return input;
   }
 
@@ -234,7 +237,6 @@ export class PcapngMerger extends Readable {
     input.sourceEnded = true;
     input.detach();
     // Keep draining so a failed source cannot block its producer (e.g. an exec stream) forever.
-    input.source.on('error', () => undefined);
     if (!input.source.destroyed) input.source.resume();
     input.parser.end();
     this.finishInput(input, { truncatedBytes: 0, headerMissing: input.mutable.interfaceId === undefined });

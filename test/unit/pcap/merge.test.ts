@@ -237,6 +237,9 @@ test('truncated and broken inputs: the merge goes on and reports them', async ()
     name: 'bad',
   });
   const empty = merger.addInput(Readable.from([]), { name: 'empty' });
+  const gone = new PassThrough();
+  gone.destroy();
+  const destroyedEarly = merger.addInput(gone, { name: 'destroyed before it was added' });
   merger.close();
   const out = decode(await collect(merger));
   assert.equal(out.packets.length, 2);
@@ -246,6 +249,7 @@ test('truncated and broken inputs: the merge goes on and reports them', async ()
   assert.match(errors[0]![1].message, /magic/);
   assert.equal(garbage.stats.done, true);
   assert.equal(empty.stats.ending?.headerMissing, true);
+  assert.equal(destroyedEarly.stats.done, true);
   assert.equal(out.interfaces.length, 1);
 });
 
