@@ -3,7 +3,7 @@
 // Needs root (CAP_NET_RAW) for the capture. A missing asset skips unless NETDIAG_REQUIRE_ASSETS=1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,5 +68,22 @@ test(
     packets.forEach((p, i) => assert.match(p.data.toString('latin1'), new RegExp(`static-tcpdump ${i}$`)));
     assert.deepEqual(contents.ending, { truncatedBytes: 0, headerMissing: false });
     assert.equal(parseTcpdumpStats(stderr).captured, 3);
+  },
+);
+
+// The arm64 binary runs here only under user-mode emulation (Debian's qemu-user-static). qemu-user lacks the
+// ethtool ioctls libpcap uses when opening an interface, so only --version is checked this way.
+const arm64Binary = join(assetsDir, 'tcpdump', 'linux-arm64', 'tcpdump');
+const qemu = spawnSync('qemu-aarch64-static', ['--version'], { stdio: 'ignore' }).status === 0;
+test(
+  'static arm64 tcpdump runs under qemu-aarch64-static: --version',
+  {
+    skip: !qemu
+      ? 'qemu-aarch64-static not installed (apt-get install qemu-user-static)'
+      : !existsSync(arm64Binary) && !required && `${arm64Binary} not built`,
+  },
+  () => {
+    const out = execFileSync('qemu-aarch64-static', [arm64Binary, '--version'], { encoding: 'utf8' });
+    assert.match(out, /^tcpdump version \d+\.\d+\.\d+/m);
   },
 );
