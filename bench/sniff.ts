@@ -55,7 +55,9 @@ function waitRunning(names: string[]): void {
 }
 
 /** Counts stdout bytes of a process over time: first byte after the 24-byte pcap header, and the steady window. */
-function measureStream(child: ChildProcess): Promise<{ firstPacketMs: number; steadyBytesPerSecond: number; total: number }> {
+function measureStream(
+  child: ChildProcess,
+): Promise<{ firstPacketMs: number; steadyBytesPerSecond: number; total: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     let total = 0;
@@ -80,7 +82,8 @@ function measureStream(child: ChildProcess): Promise<{ firstPacketMs: number; st
     });
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (windowStartAt === undefined || Date.now() - windowStartAt < WINDOW_MS) reject(new Error(`capture ended early (status ${code})`));
+      if (windowStartAt === undefined || Date.now() - windowStartAt < WINDOW_MS)
+        reject(new Error(`capture ended early (status ${code})`));
     });
   });
 }
@@ -92,12 +95,19 @@ async function throughput(): Promise<number> {
   const netdiagRates: number[] = [];
   const rawRates: number[] = [];
   for (let round = 0; round < 2; round++) {
-    const ours = spawn(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const ours = spawn(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const a = await measureStream(ours);
     await new Promise((r) => ours.once('close', r));
     netdiagRates.push(a.steadyBytesPerSecond);
     log(`round ${round + 1}: netdiag ${mib(a.steadyBytesPerSecond)}/s`);
-    const raw = spawn('kubectl', ['exec', '-n', ns, 'server', '-c', 'main', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const raw = spawn(
+      'kubectl',
+      ['exec', '-n', ns, 'server', '-c', 'main', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'],
+      { env, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     const b = await measureStream(raw);
     await new Promise((r) => raw.once('close', r));
     // kubectl exec leaves the remote tcpdump running (kubernetes#89031): stop it so the next round is fair.
@@ -106,34 +116,58 @@ async function throughput(): Promise<number> {
     log(`round ${round + 1}: raw kubectl exec tcpdump ${mib(b.steadyBytesPerSecond)}/s`);
   }
   const ratio = median(netdiagRates) / median(rawRates);
-  console.log(`throughput: netdiag ${mib(median(netdiagRates))}/s, raw kubectl exec tcpdump ${mib(median(rawRates))}/s → ratio ${ratio.toFixed(3)} (goal ≥ 0.95)`);
+  console.log(
+    `throughput: netdiag ${mib(median(netdiagRates))}/s, raw kubectl exec tcpdump ${mib(median(rawRates))}/s → ratio ${ratio.toFixed(3)} (goal ≥ 0.95)`,
+  );
   return ratio;
 }
 
 async function timeToFirstPacket(): Promise<number> {
   // netdiag on a fresh pod (a new ephemeral container is added and waited for).
   const oursStarted = Date.now();
-  const ours = spawn(cli, ['sniff', 'fresh-a', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ours = spawn(cli, ['sniff', 'fresh-a', '-n', ns, '-o', '-', '-q', '--no-stats'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const oursMs = (await firstPacketAt(ours)) - oursStarted;
   // By hand on another fresh pod: kubectl debug, wait until the container runs, exec tcpdump.
   const started = Date.now();
   kubectl(['debug', '-n', ns, 'fresh-b', '--image', image, '--profile=netadmin', '-c', 'dbg', '--', 'sleep', '600']);
   for (;;) {
-    const state = kubectl(['get', 'pod', '-n', ns, 'fresh-b', '-o', 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.running}']);
+    const state = kubectl([
+      'get',
+      'pod',
+      '-n',
+      ns,
+      'fresh-b',
+      '-o',
+      'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.running}',
+    ]);
     if (state.trim() !== '') break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const manual = spawn('kubectl', ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const manual = spawn(
+    'kubectl',
+    ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'],
+    { env, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const byHand = (await firstPacketAt(manual)) - started;
   // kubectl exec leaves the remote tcpdump running (kubernetes#89031).
   spawnSync('kubectl', ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'pkill', 'tcpdump'], { env });
   const ratio = oursMs / byHand;
-  console.log(`time to first packet: netdiag ${oursMs} ms, kubectl debug + exec by hand ${byHand} ms → ratio ${ratio.toFixed(3)} (goal ≤ 1.2)`);
+  console.log(
+    `time to first packet: netdiag ${oursMs} ms, kubectl debug + exec by hand ${byHand} ms → ratio ${ratio.toFixed(3)} (goal ≤ 1.2)`,
+  );
   // With the ephemeral container reused (the second run on a pod):
   await new Promise((r) => ours.once('close', r));
   const againStarted = Date.now();
-  const again = spawn(cli, ['sniff', 'fresh-a', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  console.log(`time to first packet, reused ephemeral container: netdiag ${(await firstPacketAt(again)) - againStarted} ms`);
+  const again = spawn(cli, ['sniff', 'fresh-a', '-n', ns, '-o', '-', '-q', '--no-stats'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  console.log(
+    `time to first packet, reused ephemeral container: netdiag ${(await firstPacketAt(again)) - againStarted} ms`,
+  );
   await new Promise((r) => again.once('close', r));
   return ratio;
 }
@@ -162,7 +196,10 @@ function rssOf(pid: number): { rss: number; hwm: number } {
 }
 
 async function peakRss(): Promise<number> {
-  const ours = spawn(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ours = spawn(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const samples: { bytes: number; rss: number }[] = [];
   let total = 0;
   let hwm = 0;
@@ -211,19 +248,32 @@ async function main(): Promise<void> {
     kubectl(
       ['apply', '-f', '-'],
       pod('server', 'worker3.kube.local', 'iperf3 -s') +
-        pod('fresh-a', 'worker2.kube.local', 'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done') +
-        pod('fresh-b', 'worker2.kube.local', 'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done'),
+        pod(
+          'fresh-a',
+          'worker2.kube.local',
+          'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done',
+        ) +
+        pod(
+          'fresh-b',
+          'worker2.kube.local',
+          'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done',
+        ),
     );
     waitRunning(['server', 'fresh-a', 'fresh-b']);
     const serverIp = kubectl(['get', 'pod', '-n', ns, 'server', '-o', 'jsonpath={.status.podIP}']).trim();
     // The load: iperf3 from worker1 to the server pod for the whole benchmark (restarted when one run ends).
-    kubectl(['apply', '-f', '-'], pod('load', 'worker1.kube.local', `while true; do iperf3 -c ${serverIp} -t 600 >/dev/null 2>&1; sleep 1; done`));
+    kubectl(
+      ['apply', '-f', '-'],
+      pod('load', 'worker1.kube.local', `while true; do iperf3 -c ${serverIp} -t 600 >/dev/null 2>&1; sleep 1; done`),
+    );
     waitRunning(['load']);
     await new Promise((r) => setTimeout(r, 3000));
     const tput = await throughput();
     const ttfp = await timeToFirstPacket();
     const rss = await peakRss();
-    console.log(`summary: throughput ratio ${tput.toFixed(3)} (≥ 0.95 ${tput >= 0.95 ? 'met' : 'NOT met'}), time-to-first-packet ratio ${ttfp.toFixed(3)} (≤ 1.2 ${ttfp <= 1.2 ? 'met' : 'NOT met'}), peak RSS ${mib(rss)} (≤ 150 MiB ${rss <= 150 * 1024 ** 2 ? 'met' : 'NOT met'})`);
+    console.log(
+      `summary: throughput ratio ${tput.toFixed(3)} (≥ 0.95 ${tput >= 0.95 ? 'met' : 'NOT met'}), time-to-first-packet ratio ${ttfp.toFixed(3)} (≤ 1.2 ${ttfp <= 1.2 ? 'met' : 'NOT met'}), peak RSS ${mib(rss)} (≤ 150 MiB ${rss <= 150 * 1024 ** 2 ? 'met' : 'NOT met'})`,
+    );
   } finally {
     spawnSync('kubectl', ['delete', 'namespace', ns, '--wait=false'], { env });
   }

@@ -16,7 +16,8 @@ import { findViewer, type ViewerKind } from '../sniff/viewer.js';
 const MAX_SNAPLEN = 262_144;
 
 export default class Sniff extends NetdiagCommand {
-  static override summary = 'Capture packets of pods, workloads, Services or nodes with tcpdump (pcap/pcapng, live Wireshark/tshark).';
+  static override summary =
+    'Capture packets of pods, workloads, Services or nodes with tcpdump (pcap/pcapng, live Wireshark/tshark).';
   static override description =
     'TARGET is a pod name, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, svc/NAME (its endpoint pods) or node/NAME; or use -l SELECTOR.\n' +
     'One target gives the classic pcap tcpdump writes; several give one pcapng merged in time order with one interface per pod.\n' +
@@ -33,29 +34,54 @@ export default class Sniff extends NetdiagCommand {
   ];
   static override strict = false;
   static override args = {
-    target: Args.string({ description: 'pod, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, svc/NAME or node/NAME', required: false }),
+    target: Args.string({
+      description: 'pod, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, svc/NAME or node/NAME',
+      required: false,
+    }),
   };
   static override flags = {
     selector: Flags.string({ char: 'l', description: 'Capture every running pod matching this label selector.' }),
     'all-namespaces': Flags.boolean({ char: 'A', description: 'With -l: pods in every namespace.' }),
     container: Flags.string({ char: 'c', description: 'Container (default: the first container of the pod).' }),
     interface: Flags.string({ char: 'i', description: 'Interface to capture on.', default: 'any' }),
-    filter: Flags.string({ char: 'f', description: 'BPF capture filter, e.g. "port 53" (passed to tcpdump as one argument).' }),
+    filter: Flags.string({
+      char: 'f',
+      description: 'BPF capture filter, e.g. "port 53" (passed to tcpdump as one argument).',
+    }),
     output: Flags.string({ char: 'o', description: 'Write the capture to FILE; "-" for stdout.' }),
     wireshark: Flags.boolean({ description: 'Show the capture live in Wireshark.' }),
     tshark: Flags.boolean({ description: 'Show the capture live in tshark (arguments after -- go to tshark).' }),
     privileged: Flags.boolean({ char: 'p', description: 'Node-side capture (same as --mode node).' }),
-    mode: Flags.string({ description: 'Capture mode.', options: ['auto', 'ephemeral', 'node', 'upload'], default: 'auto' }),
+    mode: Flags.string({
+      description: 'Capture mode.',
+      options: ['auto', 'ephemeral', 'node', 'upload'],
+      default: 'auto',
+    }),
     image: Flags.string({ description: 'Image of the node-mode helper pod (default: the tools image).' }),
-    'tcpdump-image': Flags.string({ description: 'Image of the ephemeral capture container (default: the tools image).' }),
-    'helper-namespace': Flags.string({ description: 'Namespace for node-mode helper pods (default: the target\'s if it allows privileged pods, else "default").' }),
+    'tcpdump-image': Flags.string({
+      description: 'Image of the ephemeral capture container (default: the tools image).',
+    }),
+    'helper-namespace': Flags.string({
+      description:
+        'Namespace for node-mode helper pods (default: the target\'s if it allows privileged pods, else "default").',
+    }),
     snaplen: Flags.integer({ description: 'Bytes captured per packet (tcpdump -s; default 262144).' }),
     duration: Flags.string({ description: 'Stop after this long, e.g. 10s, 5m.' }),
     count: Flags.integer({ description: 'Stop after this many packets (per target; tcpdump -c).' }),
     'max-size': Flags.string({ description: 'Stop before the output exceeds this size, e.g. 100MB, 1GiB.' }),
-    'pod-running-timeout': Flags.string({ description: 'How long to wait for the capture container or helper pod to run.', default: '1m' }),
-    stats: Flags.boolean({ description: 'Live packet/byte/rate statistics on stderr (default: on when stderr is a terminal).', allowNo: true }),
-    resolve: Flags.boolean({ description: 'Name resolution records (pod/Service names) in pcapng output.', default: true, allowNo: true }),
+    'pod-running-timeout': Flags.string({
+      description: 'How long to wait for the capture container or helper pod to run.',
+      default: '1m',
+    }),
+    stats: Flags.boolean({
+      description: 'Live packet/byte/rate statistics on stderr (default: on when stderr is a terminal).',
+      allowNo: true,
+    }),
+    resolve: Flags.boolean({
+      description: 'Name resolution records (pod/Service names) in pcapng output.',
+      default: true,
+      allowNo: true,
+    }),
   };
   static override baseFlags = globalFlags;
 
@@ -65,12 +91,19 @@ export default class Sniff extends NetdiagCommand {
     const viewerArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
     if (dashDash >= 0) this.argv = this.argv.slice(0, dashDash);
     const { flags, argv } = await this.parseFlags(Sniff);
-    if (argv.length > 1) throw usageError(`one TARGET expected, got ${argv.length}: ${argv.join(' ')}`, 'capture several pods with a workload (deploy/NAME), svc/NAME or -l SELECTOR');
+    if (argv.length > 1)
+      throw usageError(
+        `one TARGET expected, got ${argv.length}: ${argv.join(' ')}`,
+        'capture several pods with a workload (deploy/NAME), svc/NAME or -l SELECTOR',
+      );
 
     const query = parseTarget(argv[0] as string | undefined, flags.selector);
-    if (flags['all-namespaces'] && query.kind !== 'selector') throw usageError('-A only applies to -l/--selector', 'drop -A or use -l');
-    if (flags.privileged && flags.mode !== 'auto' && flags.mode !== 'node') throw usageError(`-p conflicts with --mode ${flags.mode}`, 'use one of them');
-    if (viewerArgs.length > 0 && !flags.tshark && !flags.wireshark) throw usageError('arguments after -- are for --tshark or --wireshark', 'add --tshark or --wireshark');
+    if (flags['all-namespaces'] && query.kind !== 'selector')
+      throw usageError('-A only applies to -l/--selector', 'drop -A or use -l');
+    if (flags.privileged && flags.mode !== 'auto' && flags.mode !== 'node')
+      throw usageError(`-p conflicts with --mode ${flags.mode}`, 'use one of them');
+    if (viewerArgs.length > 0 && !flags.tshark && !flags.wireshark)
+      throw usageError('arguments after -- are for --tshark or --wireshark', 'add --tshark or --wireshark');
     if (flags.tshark && flags.wireshark) throw usageError('--tshark and --wireshark both given', 'pick one viewer');
 
     const outputs: OutputSpec[] = [];
@@ -78,12 +111,22 @@ export default class Sniff extends NetdiagCommand {
     else if (flags.output !== undefined) outputs.push({ kind: 'file', path: flags.output });
     const viewer: ViewerKind | undefined = flags.tshark ? 'tshark' : flags.wireshark ? 'wireshark' : undefined;
     if (viewer === undefined && outputs.length === 0) {
-      if (process.stdout.isTTY) throw usageError('no output given and stdout is a terminal', 'write to a file with -o FILE, pipe with -o -, or watch live with --wireshark / --tshark');
+      if (process.stdout.isTTY)
+        throw usageError(
+          'no output given and stdout is a terminal',
+          'write to a file with -o FILE, pipe with -o -, or watch live with --wireshark / --tshark',
+        );
       outputs.push({ kind: 'stdout' });
     }
     if (viewer !== undefined) {
-      if (outputs.some((o) => o.kind === 'stdout')) throw usageError(`-o - and --${viewer} both given`, 'pipe stdout to the viewer yourself, or drop -o -');
-      const binary = findViewer(viewer, { platform: process.platform, env: process.env, homedir: homedir(), isExecutable });
+      if (outputs.some((o) => o.kind === 'stdout'))
+        throw usageError(`-o - and --${viewer} both given`, 'pipe stdout to the viewer yourself, or drop -o -');
+      const binary = findViewer(viewer, {
+        platform: process.platform,
+        env: process.env,
+        homedir: homedir(),
+        isExecutable,
+      });
       outputs.push({ kind: 'viewer', viewer, binary, title: describeTarget(query), args: viewerArgs });
     }
 
@@ -109,7 +152,11 @@ export default class Sniff extends NetdiagCommand {
       podRunningTimeoutMs: parsePositiveDuration(flags['pod-running-timeout'], 'pod-running-timeout'),
       resolveNames: flags.resolve,
     };
-    if (!/^[A-Za-z0-9_.:@-]+$/.test(options.tcpdump.interface)) throw usageError(`invalid interface name "${options.tcpdump.interface}"`, 'use an interface name such as any, eth0');
+    if (!/^[A-Za-z0-9_.:@-]+$/.test(options.tcpdump.interface))
+      throw usageError(
+        `invalid interface name "${options.tcpdump.interface}"`,
+        'use an interface name such as any, eth0',
+      );
 
     const showStats = !this.globals.quiet && (flags.stats ?? process.stderr.isTTY === true);
     const live = process.stderr.isTTY ? new LiveStats(process.stderr) : undefined;
@@ -138,7 +185,10 @@ export default class Sniff extends NetdiagCommand {
     } catch (err) {
       // A user stop (Ctrl-C, SIGTERM) before or during the capture is a normal end.
       if (err instanceof InterruptedError || this.abort.signal.reason === err) {
-        if (!this.globals.quiet) process.stderr.write(`stopped by ${err instanceof InterruptedError ? err.signalName : 'signal'} before the capture started; nothing was captured\n`);
+        if (!this.globals.quiet)
+          process.stderr.write(
+            `stopped by ${err instanceof InterruptedError ? err.signalName : 'signal'} before the capture started; nothing was captured\n`,
+          );
         return;
       }
       throw err;

@@ -15,9 +15,21 @@ import { findMissingPermissions, readPodSecurity, type AccessRequirement } from 
 import { RunSession } from '../kube/session.js';
 import { PcapngMerger, type MergedInput } from '../pcap/merge.js';
 import { k8sInterface } from '../pcap/pcapng.js';
-import { CaptureStatsTap, tcpdumpStatsToInterfaceStatistics, type CaptureStats, type TcpdumpStats } from '../pcap/stats.js';
+import {
+  CaptureStatsTap,
+  tcpdumpStatsToInterfaceStatistics,
+  type CaptureStats,
+  type TcpdumpStats,
+} from '../pcap/stats.js';
 import type { RemoteCaptureResult, Sniffer } from './capture.js';
-import { selectMode, type CaptureMode, type ModeChoice, type ModeFacts, type PodSecurityLevel, type RequestedMode } from './mode.js';
+import {
+  selectMode,
+  type CaptureMode,
+  type ModeChoice,
+  type ModeFacts,
+  type PodSecurityLevel,
+  type RequestedMode,
+} from './mode.js';
 import { EphemeralCapture, NodeCapture, NodeHelpers, UploadCapture, type SnifferContext } from './modes.js';
 import { checkInterface } from './interfaces.js';
 import { collectNameRecords } from './names.js';
@@ -89,12 +101,30 @@ const DEFAULT_HELPER_NAMESPACE = 'default';
 const REMOTE_BOUND_MARGIN_SECONDS = 30;
 
 /** Reads what mode selection needs: RBAC answers, PodSecurity levels, server version, container security. */
-export async function gatherModeFacts(client: KubeClient, targets: readonly CaptureTarget[], helperNamespace: string, signal: AbortSignal): Promise<ModeFacts> {
+export async function gatherModeFacts(
+  client: KubeClient,
+  targets: readonly CaptureTarget[],
+  helperNamespace: string,
+  signal: AbortSignal,
+): Promise<ModeFacts> {
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
   const namespaces = [...new Set(podTargets.map((t) => t.namespace))];
-  const req = (verb: string, resource: string, namespace: string, subresource?: string): AccessRequirement => ({ verb, resource, namespace, subresource });
-  const targetReqs = namespaces.flatMap((ns) => [req('get', 'pods', ns), req('patch', 'pods', ns, 'ephemeralcontainers'), req('create', 'pods', ns, 'exec')]);
-  const helperReqs = [req('create', 'pods', helperNamespace), req('delete', 'pods', helperNamespace), req('create', 'pods', helperNamespace, 'exec')];
+  const req = (verb: string, resource: string, namespace: string, subresource?: string): AccessRequirement => ({
+    verb,
+    resource,
+    namespace,
+    subresource,
+  });
+  const targetReqs = namespaces.flatMap((ns) => [
+    req('get', 'pods', ns),
+    req('patch', 'pods', ns, 'ephemeralcontainers'),
+    req('create', 'pods', ns, 'exec'),
+  ]);
+  const helperReqs = [
+    req('create', 'pods', helperNamespace),
+    req('delete', 'pods', helperNamespace),
+    req('create', 'pods', helperNamespace, 'exec'),
+  ];
   const call = { signal };
   const [missing, version, targetLevels, helperLevel] = await Promise.all([
     findMissingPermissions(client, [...targetReqs, ...helperReqs], call),
@@ -103,18 +133,26 @@ export async function gatherModeFacts(client: KubeClient, targets: readonly Capt
     readPodSecurity(client, helperNamespace, call),
   ]);
   const denied = (verb: string, resource: string, ns: string | undefined, sub?: string) =>
-    missing.some((m) => m.verb === verb && m.resource === resource && m.subresource === sub && (ns === undefined || m.namespace === ns));
+    missing.some(
+      (m) =>
+        m.verb === verb && m.resource === resource && m.subresource === sub && (ns === undefined || m.namespace === ns),
+    );
   const inTargets = (verb: string, sub?: string) => !namespaces.some((ns) => denied(verb, 'pods', ns, sub));
   const minor = Number.parseInt(version?.minor ?? '', 10);
   const order: PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
-  const strictest = targetLevels.reduce<PodSecurityLevel>((acc, info) => (order.indexOf(info.level) > order.indexOf(acc) ? info.level : acc), 'privileged');
+  const strictest = targetLevels.reduce<PodSecurityLevel>(
+    (acc, info) => (order.indexOf(info.level) > order.indexOf(acc) ? info.level : acc),
+    'privileged',
+  );
   return {
     nodeTarget: targets.some((t) => t.kind === 'node'),
     allowed: {
       getPods: inTargets('get'),
       patchEphemeralContainers: inTargets('patch', 'ephemeralcontainers'),
-      createExec: inTargets('create', 'exec') && (podTargets.length > 0 || !denied('create', 'pods', helperNamespace, 'exec')),
-      createHelperPods: !denied('create', 'pods', helperNamespace) && !denied('create', 'pods', helperNamespace, 'exec'),
+      createExec:
+        inTargets('create', 'exec') && (podTargets.length > 0 || !denied('create', 'pods', helperNamespace, 'exec')),
+      createHelperPods:
+        !denied('create', 'pods', helperNamespace) && !denied('create', 'pods', helperNamespace, 'exec'),
       deleteHelperPods: !denied('delete', 'pods', helperNamespace),
     },
     ephemeralContainersSupported: Number.isNaN(minor) || version?.major !== '1' || minor >= 25,
@@ -145,33 +183,55 @@ export function cannotCaptureItself(target: PodCaptureTarget): string | undefine
   return undefined;
 }
 
-function createSniffers(targets: readonly CaptureTarget[], choice: ModeChoice, ctx: SnifferContext, helperNamespace: string): Sniffer[] {
+function createSniffers(
+  targets: readonly CaptureTarget[],
+  choice: ModeChoice,
+  ctx: SnifferContext,
+  helperNamespace: string,
+): Sniffer[] {
   const helpers = new NodeHelpers(helperNamespace, ctx);
   return targets.map((target) => {
     if (choice.mode === 'node' || target.kind === 'node') return new NodeCapture(target, helpers, ctx);
-    return choice.mode === 'ephemeral' ? new EphemeralCapture(target, choice.privileges, ctx) : new UploadCapture(target, ctx);
+    return choice.mode === 'ephemeral'
+      ? new EphemeralCapture(target, choice.privileges, ctx)
+      : new UploadCapture(target, ctx);
   });
 }
 
 const isInterrupt = (err: unknown): boolean => err instanceof InterruptedError;
 
 /** Runs a capture. Rejects with NetdiagError for anything that prevented capturing; see SniffResult.failure for mid-capture loss. */
-export async function runSniff(client: KubeClient, options: SniffOptions, sinks: SniffSinks, signal: AbortSignal): Promise<SniffResult> {
+export async function runSniff(
+  client: KubeClient,
+  options: SniffOptions,
+  sinks: SniffSinks,
+  signal: AbortSignal,
+): Promise<SniffResult> {
   const { progress } = sinks;
   const started = Date.now();
   const targets = await progress.step('resolving the capture target', () =>
-    resolveTargets(client, options.target, { namespace: options.namespace, allNamespaces: options.allNamespaces, container: options.container, signal }),
+    resolveTargets(client, options.target, {
+      namespace: options.namespace,
+      allNamespaces: options.allNamespaces,
+      container: options.container,
+      signal,
+    }),
   );
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
   const helperNamespace = options.helperNamespace ?? (await defaultHelperNamespace(client, podTargets, signal));
-  const facts = await progress.step('preflight: permissions and PodSecurity', () => gatherModeFacts(client, targets, helperNamespace, signal));
+  const facts = await progress.step('preflight: permissions and PodSecurity', () =>
+    gatherModeFacts(client, targets, helperNamespace, signal),
+  );
   const choice = selectMode(options.mode, facts);
   progress.info(`mode: ${choice.reason}`);
   if (options.tcpdump.interface !== 'any' && podTargets.length > 0) {
     await Promise.all(podTargets.map((target) => checkInterface(client, target, options.tcpdump.interface, signal)));
   }
 
-  const limitSeconds = options.durationMs !== undefined ? Math.ceil(options.durationMs / 1000) + REMOTE_BOUND_MARGIN_SECONDS : DEFAULT_MAX_CAPTURE_SECONDS;
+  const limitSeconds =
+    options.durationMs !== undefined
+      ? Math.ceil(options.durationMs / 1000) + REMOTE_BOUND_MARGIN_SECONDS
+      : DEFAULT_MAX_CAPTURE_SECONDS;
   const session = new RunSession(client);
   const ctx: SnifferContext = {
     client,
@@ -195,8 +255,9 @@ export async function runSniff(client: KubeClient, options: SniffOptions, sinks:
             return { records: [], notes: [] };
           })
         : undefined;
-    await progress.step(`preparing ${choice.mode} capture on ${targets.length} target${targets.length === 1 ? '' : 's'}`, () =>
-      Promise.all(sniffers.map((sniffer) => sniffer.setup(signal))),
+    await progress.step(
+      `preparing ${choice.mode} capture on ${targets.length} target${targets.length === 1 ? '' : 's'}`,
+      () => Promise.all(sniffers.map((sniffer) => sniffer.setup(signal))),
     );
     const result = await capture(client, sniffers, output, format, options, sinks, signal, names, choice);
     captured = result.bytesWritten > 0;
@@ -212,12 +273,18 @@ export async function runSniff(client: KubeClient, options: SniffOptions, sinks:
     const outcome = await session.cleanup();
     for (const pod of outcome.deleted) progress.debug(`deleted helper pod ${pod.namespace}/${pod.name}`);
     for (const failed of outcome.failed) {
-      progress.warn(`could not delete ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``);
+      progress.warn(
+        `could not delete ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``,
+      );
     }
   }
 }
 
-async function defaultHelperNamespace(client: KubeClient, targets: readonly PodCaptureTarget[], signal: AbortSignal): Promise<string> {
+async function defaultHelperNamespace(
+  client: KubeClient,
+  targets: readonly PodCaptureTarget[],
+  signal: AbortSignal,
+): Promise<string> {
   const first = targets[0]?.namespace;
   if (first === undefined) return DEFAULT_HELPER_NAMESPACE;
   const info = await readPodSecurity(client, first, { signal });
@@ -255,7 +322,10 @@ async function capture(
     stop.abort();
   };
 
-  const running: Running[] = sniffers.map((sniffer) => ({ sniffer, tap: new CaptureStatsTap({ target: targetLabel(sniffer.target) }) }));
+  const running: Running[] = sniffers.map((sniffer) => ({
+    sniffer,
+    tap: new CaptureStatsTap({ target: targetLabel(sniffer.target) }),
+  }));
   let limiter: PcapRecordAligner | ChunkLimit;
   let merger: PcapngMerger | undefined;
   if (format === 'pcap') {
@@ -271,7 +341,12 @@ async function capture(
       const description =
         target.kind === 'node'
           ? { name: `node/${target.nodeName}`, description: `k8s.node=${target.nodeName}` }
-          : k8sInterface({ pod: target.pod, namespace: target.namespace, container: target.container, node: target.nodeName });
+          : k8sInterface({
+              pod: target.pod,
+              namespace: target.namespace,
+              container: target.container,
+              node: target.nodeName,
+            });
       entry.input = merger.addInput(entry.tap, { ...description, os: 'Linux' });
     }
     limiter = new ChunkLimit(options.maxSizeBytes ?? Infinity);
@@ -287,7 +362,8 @@ async function capture(
   limiter.pipe(output.stream, { end: false });
   const outputDone = new Promise<void>((resolve) => limiter.once('end', () => resolve()));
 
-  const onSignal = () => requestStop('interrupted', signal.reason instanceof InterruptedError ? signal.reason.signalName : 'aborted');
+  const onSignal = () =>
+    requestStop('interrupted', signal.reason instanceof InterruptedError ? signal.reason.signalName : 'aborted');
   if (signal.aborted) onSignal();
   else signal.addEventListener('abort', onSignal, { once: true });
   void output.gone.then((why) => requestStop('output-gone', why));
@@ -297,14 +373,27 @@ async function capture(
     if (options.durationMs === undefined || durationTimer !== undefined) return;
     durationTimer = setTimeout(() => requestStop('duration', formatDuration(options.durationMs!)), options.durationMs);
   };
-  const statsTimer = sinks.onStats ? setInterval(() => sinks.onStats?.(running.map((r) => r.tap.snapshot())), 1000) : undefined;
-  progress.info(`capturing ${running.map((r) => targetLabel(r.sniffer.target)).join(', ')} → ${output.description} (${format})${options.durationMs ? ` for ${formatDuration(options.durationMs)}` : ''}; Ctrl-C to stop`);
+  const statsTimer = sinks.onStats
+    ? setInterval(() => sinks.onStats?.(running.map((r) => r.tap.snapshot())), 1000)
+    : undefined;
+  progress.info(
+    `capturing ${running.map((r) => targetLabel(r.sniffer.target)).join(', ')} → ${output.description} (${format})${options.durationMs ? ` for ${formatDuration(options.durationMs)}` : ''}; Ctrl-C to stop`,
+  );
 
   await Promise.all(
     running.map(async (entry) => {
       try {
-        entry.result = await entry.sniffer.start(entry.tap, { stop: stop.signal, abort: abort.signal, onListening: armDuration });
-        if (entry.result.exitCode !== 0 && entry.result.exitCode !== -1 && !entry.result.stopped && isUsageFailure(entry.result.stderr)) {
+        entry.result = await entry.sniffer.start(entry.tap, {
+          stop: stop.signal,
+          abort: abort.signal,
+          onListening: armDuration,
+        });
+        if (
+          entry.result.exitCode !== 0 &&
+          entry.result.exitCode !== -1 &&
+          !entry.result.stopped &&
+          isUsageFailure(entry.result.stderr)
+        ) {
           // Bad filter or interface: every other target will fail the same way.
           requestStop('failed', 'tcpdump rejected its arguments');
         }
@@ -312,7 +401,8 @@ async function capture(
         entry.error = err;
       } finally {
         entry.tap.end();
-        if (entry.input && entry.result) entry.input.setStatistics(tcpdumpStatsToInterfaceStatistics(entry.result.tcpdump));
+        if (entry.input && entry.result)
+          entry.input.setStatistics(tcpdumpStatsToInterfaceStatistics(entry.result.tcpdump));
       }
     }),
   );
@@ -333,7 +423,12 @@ async function capture(
       bytes: snap.bytes,
       tcpdump: entry.result?.tcpdump ?? {},
       exitCode: entry.result?.exitCode,
-      error: entry.error instanceof Error ? entry.error.message : entry.result && entry.result.exitCode > 0 ? tcpdumpErrorLines(entry.result.stderr).join(' ') : undefined,
+      error:
+        entry.error instanceof Error
+          ? entry.error.message
+          : entry.result && entry.result.exitCode > 0
+            ? tcpdumpErrorLines(entry.result.stderr).join(' ')
+            : undefined,
     };
   });
   const bytesWritten = limiter.bytesWritten;
@@ -341,7 +436,10 @@ async function capture(
   // tcpdump refused its arguments: its own message, exit 2, nothing left behind.
   const usageFailure = running.find((r) => r.result && r.result.exitCode > 0 && isUsageFailure(r.result.stderr));
   if (usageFailure?.result) {
-    throw usageError(tcpdumpErrorLines(usageFailure.result.stderr).join('; ') || `tcpdump exited ${usageFailure.result.exitCode}`, 'check -f/--filter (BPF syntax, see `man pcap-filter`) and -i/--interface');
+    throw usageError(
+      tcpdumpErrorLines(usageFailure.result.stderr).join('; ') || `tcpdump exited ${usageFailure.result.exitCode}`,
+      'check -f/--filter (BPF syntax, see `man pcap-filter`) and -i/--interface',
+    );
   }
   const failure = await explainFailures(client, running, sinks, stopReason);
   if (failure && bytesWritten === 0) throw failure;
@@ -360,9 +458,18 @@ async function capture(
 }
 
 /** Turns lost captures into one clear error: which target, and whether its pod is gone or the API connection is. */
-async function explainFailures(client: KubeClient, running: readonly Running[], sinks: SniffSinks, stopReason: StopReason): Promise<NetdiagError | undefined> {
+async function explainFailures(
+  client: KubeClient,
+  running: readonly Running[],
+  sinks: SniffSinks,
+  stopReason: StopReason,
+): Promise<NetdiagError | undefined> {
   const failed = running.filter(
-    (r) => r.error !== undefined || (r.result !== undefined && r.result.exitCode > 0 && !(r.result.stopped && (r.result.exitCode === 143 || r.result.exitCode === 130))),
+    (r) =>
+      r.error !== undefined ||
+      (r.result !== undefined &&
+        r.result.exitCode > 0 &&
+        !(r.result.stopped && (r.result.exitCode === 143 || r.result.exitCode === 130))),
   );
   if (failed.length === 0) return undefined;
   if (stopReason === 'interrupted' && failed.every((r) => isInterrupt(r.error))) return undefined;
@@ -370,12 +477,21 @@ async function explainFailures(client: KubeClient, running: readonly Running[], 
   for (const entry of failed) {
     const label = targetLabel(entry.sniffer.target);
     const gone = entry.sniffer.target.kind === 'pod' ? await podGone(client, entry.sniffer.target) : undefined;
-    if (gone) lines.push(`target pod ${entry.sniffer.target.kind === 'pod' ? `${entry.sniffer.target.namespace}/${entry.sniffer.target.pod}` : label} ${gone} during the capture`);
+    if (gone)
+      lines.push(
+        `target pod ${entry.sniffer.target.kind === 'pod' ? `${entry.sniffer.target.namespace}/${entry.sniffer.target.pod}` : label} ${gone} during the capture`,
+      );
     else if (entry.error !== undefined) lines.push(`${label}: ${(entry.error as Error).message}`);
-    else lines.push(`${label}: tcpdump exited ${entry.result?.exitCode}: ${tcpdumpErrorLines(entry.result?.stderr ?? '').join(' ') || 'no message'}`);
+    else
+      lines.push(
+        `${label}: tcpdump exited ${entry.result?.exitCode}: ${tcpdumpErrorLines(entry.result?.stderr ?? '').join(' ') || 'no message'}`,
+      );
   }
   sinks.progress.debug(`capture failures: ${lines.join(' | ')}`);
-  return environmentError(lines.join('; '), 'the capture file holds everything captured until then; check the pod and the cluster, then capture again');
+  return environmentError(
+    lines.join('; '),
+    'the capture file holds everything captured until then; check the pod and the cluster, then capture again',
+  );
 }
 
 /** "was deleted" / "is being deleted" when the target pod is gone, undefined when it still runs or cannot be read. */
@@ -393,4 +509,3 @@ async function podGone(client: KubeClient, target: PodCaptureTarget): Promise<st
     return undefined;
   }
 }
-

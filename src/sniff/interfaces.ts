@@ -17,11 +17,23 @@ export function parseProcNetDev(text: string): string[] {
     .filter((name) => name !== '');
 }
 
-export async function checkInterface(client: KubeClient, target: PodCaptureTarget, iface: string, signal: AbortSignal): Promise<'ok' | 'unknown'> {
+export async function checkInterface(
+  client: KubeClient,
+  target: PodCaptureTarget,
+  iface: string,
+  signal: AbortSignal,
+): Promise<'ok' | 'unknown'> {
   if (iface === 'any') return 'ok';
   let names: string[];
   try {
-    const run = await execCapture(client, { namespace: target.namespace, pod: target.pod, container: target.container, command: ['cat', '/proc/net/dev'], signal, maxBytes: 1 << 20 });
+    const run = await execCapture(client, {
+      namespace: target.namespace,
+      pod: target.pod,
+      container: target.container,
+      command: ['cat', '/proc/net/dev'],
+      signal,
+      maxBytes: 1 << 20,
+    });
     if (run.exitCode !== 0) return 'unknown';
     names = parseProcNetDev(run.stdout.toString('utf8'));
   } catch (err) {
@@ -30,7 +42,10 @@ export async function checkInterface(client: KubeClient, target: PodCaptureTarge
   }
   if (names.length === 0) return 'unknown';
   if (!names.includes(iface)) {
-    throw usageError(`interface "${iface}" does not exist in pod ${target.namespace}/${target.pod}`, `its interfaces are: any, ${names.join(', ')}`);
+    throw usageError(
+      `interface "${iface}" does not exist in pod ${target.namespace}/${target.pod}`,
+      `its interfaces are: any, ${names.join(', ')}`,
+    );
   }
   return 'ok';
 }

@@ -50,7 +50,8 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
   if (!allowed.getPods) return 'RBAC: you may not get pods';
   switch (mode) {
     case 'ephemeral':
-      if (!facts.ephemeralContainersSupported) return 'the API server has no ephemeral containers (Kubernetes < 1.25 or disabled)';
+      if (!facts.ephemeralContainersSupported)
+        return 'the API server has no ephemeral containers (Kubernetes < 1.25 or disabled)';
       if (!allowed.patchEphemeralContainers) return 'RBAC: you may not patch pods/ephemeralcontainers';
       if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
       if (facts.targetPodSecurity === 'restricted') {
@@ -89,15 +90,21 @@ function ephemeralReason(facts: ModeFacts): string {
 export function selectMode(requested: RequestedMode, facts: ModeFacts): ModeChoice {
   const privileges = privilegesFor(facts.targetPodSecurity);
   const describe = (mode: CaptureMode): string =>
-    mode === 'ephemeral' ? ephemeralReason(facts) : mode === 'node' ? `privileged helper pod in ${facts.helperNamespace} on the target's node` : 'static tcpdump uploaded into the target container';
+    mode === 'ephemeral'
+      ? ephemeralReason(facts)
+      : mode === 'node'
+        ? `privileged helper pod in ${facts.helperNamespace} on the target's node`
+        : 'static tcpdump uploaded into the target container';
   const workingModes = AUTO_ORDER.filter((mode) => modeBlocker(mode, facts) === undefined);
 
   if (requested !== 'auto') {
     const blocker = modeBlocker(requested, facts);
     if (blocker !== undefined) {
-      const fix = workingModes.length > 0 ? `use --mode ${workingModes[0]} (preflight says it will work)` : noModeFix(facts);
+      const fix =
+        workingModes.length > 0 ? `use --mode ${workingModes[0]} (preflight says it will work)` : noModeFix(facts);
       // A node target with another mode is a usage mistake; everything else is the cluster saying no.
-      if (facts.nodeTarget) throw usageError(`--mode ${requested} cannot capture a node: ${blocker}`, 'use --mode node or -p');
+      if (facts.nodeTarget)
+        throw usageError(`--mode ${requested} cannot capture a node: ${blocker}`, 'use --mode node or -p');
       throw environmentError(`--mode ${requested} will not work: ${blocker}`, fix);
     }
     return { mode: requested, privileges, reason: `${requested} mode (requested): ${describe(requested)}` };

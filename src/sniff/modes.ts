@@ -16,7 +16,14 @@ import { runRemoteCapture, type CaptureControl, type RemoteCaptureResult, type S
 import type { EphemeralPrivileges } from './mode.js';
 import type { CaptureTarget, NodeCaptureTarget, PodCaptureTarget } from './resolve.js';
 import { targetLabel } from './resolve.js';
-import { boundedCaptureArgv, IDLE_GRACE_SECONDS, idleArgv, nsenterArgv, tcpdumpArgv, type TcpdumpSpec } from './tcpdump.js';
+import {
+  boundedCaptureArgv,
+  IDLE_GRACE_SECONDS,
+  idleArgv,
+  nsenterArgv,
+  tcpdumpArgv,
+  type TcpdumpSpec,
+} from './tcpdump.js';
 
 /** What every mode needs from the run. */
 export interface SnifferContext {
@@ -46,16 +53,13 @@ export const ephemeralNamePrefix = (privileges: EphemeralPrivileges): string =>
  * capture in it ends too.
  */
 export class EphemeralCapture implements Sniffer {
-  readonly target: PodCaptureTarget;
   private container: string | undefined;
-  private readonly ctx: SnifferContext;
-  private readonly privileges: EphemeralPrivileges;
 
-  constructor(target: PodCaptureTarget, privileges: EphemeralPrivileges, ctx: SnifferContext) {
-    this.target = target;
-    this.privileges = privileges;
-    this.ctx = ctx;
-  }
+  constructor(
+    readonly target: PodCaptureTarget,
+    private readonly privileges: EphemeralPrivileges,
+    private readonly ctx: SnifferContext,
+  ) {}
 
   get where(): string {
     return `ephemeral container ${this.container ?? '(new)'} in ${this.target.namespace}/${this.target.pod}`;
@@ -72,21 +76,36 @@ export class EphemeralCapture implements Sniffer {
         command: idleArgv(STATE_DIR, IDLE_GRACE_SECONDS),
         namePrefix: prefix,
         capabilities: this.privileges === 'net-raw-net-admin' ? ['NET_RAW', 'NET_ADMIN'] : [],
-        reuse: (candidate) => candidate.name.startsWith(prefix) && candidate.image === this.ctx.tcpdumpImage && !candidate.targetContainerName,
+        reuse: (candidate) =>
+          candidate.name.startsWith(prefix) &&
+          candidate.image === this.ctx.tcpdumpImage &&
+          !candidate.targetContainerName,
       },
       {
         timeoutMs: this.ctx.podRunningTimeoutMs,
         signal,
-        onDetail: (detail) => this.ctx.progress.debug(`${this.target.namespace}/${this.target.pod}: ephemeral container ${detail}`),
+        onDetail: (detail) =>
+          this.ctx.progress.debug(`${this.target.namespace}/${this.target.pod}: ephemeral container ${detail}`),
       },
     );
     this.container = handle.name;
-    this.ctx.progress.info(`${handle.reused ? 'reusing' : 'added'} ephemeral container ${handle.name} in ${this.target.namespace}/${this.target.pod}`);
+    this.ctx.progress.info(
+      `${handle.reused ? 'reusing' : 'added'} ephemeral container ${handle.name} in ${this.target.namespace}/${this.target.pod}`,
+    );
   }
 
   start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
-    const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR }, tcpdumpArgv('tcpdump', this.ctx.tcpdump));
-    return runRemoteCapture(this.ctx.client, { namespace: this.target.namespace, pod: this.target.pod, container: this.requireContainer(), command }, sink, control);
+    const command = boundedCaptureArgv(
+      'sh',
+      { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR },
+      tcpdumpArgv('tcpdump', this.ctx.tcpdump),
+    );
+    return runRemoteCapture(
+      this.ctx.client,
+      { namespace: this.target.namespace, pod: this.target.pod, container: this.requireContainer(), command },
+      sink,
+      control,
+    );
   }
 
   /** Ephemeral containers cannot be removed; the idle process ends by itself IDLE_GRACE_SECONDS after the last capture. */
@@ -104,13 +123,11 @@ export class EphemeralCapture implements Sniffer {
  */
 export class NodeHelpers {
   private readonly pods = new Map<string, Promise<string>>();
-  private readonly ctx: SnifferContext;
-  readonly namespace: string;
 
-  constructor(namespace: string, ctx: SnifferContext) {
-    this.namespace = namespace;
-    this.ctx = ctx;
-  }
+  constructor(
+    readonly namespace: string,
+    private readonly ctx: SnifferContext,
+  ) {}
 
   /** The helper pod's name on `node` (hostNetwork for node targets), created on first use. */
   helperFor(nodeName: string, hostNetwork: boolean, signal: AbortSignal): Promise<string> {
@@ -145,16 +162,13 @@ export class NodeHelpers {
 
 /** Mode 2: a privileged helper pod on the target's node runs tcpdump inside the target's network namespace. */
 export class NodeCapture implements Sniffer {
-  readonly target: CaptureTarget;
   private helper: string | undefined;
-  private readonly ctx: SnifferContext;
-  private readonly helpers: NodeHelpers;
 
-  constructor(target: CaptureTarget, helpers: NodeHelpers, ctx: SnifferContext) {
-    this.target = target;
-    this.helpers = helpers;
-    this.ctx = ctx;
-  }
+  constructor(
+    readonly target: CaptureTarget,
+    private readonly helpers: NodeHelpers,
+    private readonly ctx: SnifferContext,
+  ) {}
 
   get where(): string {
     return `helper pod ${this.helpers.namespace}/${this.helper ?? '(new)'} on ${this.target.nodeName}`;
@@ -162,7 +176,10 @@ export class NodeCapture implements Sniffer {
 
   async setup(signal: AbortSignal): Promise<void> {
     if (this.target.kind === 'pod' && this.target.containerId === undefined) {
-      throw environmentError(`container ${targetLabel(this.target)} has no container ID in its status`, 'wait until it runs, or use --mode ephemeral');
+      throw environmentError(
+        `container ${targetLabel(this.target)} has no container ID in its status`,
+        'wait until it runs, or use --mode ephemeral',
+      );
     }
     const hostNetwork = this.target.kind === 'node' || this.target.hostNetwork;
     this.helper = await this.helpers.helperFor(this.target.nodeName, hostNetwork, signal);
@@ -172,9 +189,17 @@ export class NodeCapture implements Sniffer {
   start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
     if (this.helper === undefined) throw new Error('NodeCapture.start before setup');
     const tcpdump = tcpdumpArgv('tcpdump', this.ctx.tcpdump);
-    const inNamespace = this.target.kind === 'node' || this.target.hostNetwork ? tcpdump : nsenterArgv((this.target as PodCaptureTarget).containerId ?? '', tcpdump);
+    const inNamespace =
+      this.target.kind === 'node' || this.target.hostNetwork
+        ? tcpdump
+        : nsenterArgv((this.target as PodCaptureTarget).containerId ?? '', tcpdump);
     const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR }, inNamespace);
-    return runRemoteCapture(this.ctx.client, { namespace: this.helpers.namespace, pod: this.helper, container: 'tools', command }, sink, control);
+    return runRemoteCapture(
+      this.ctx.client,
+      { namespace: this.helpers.namespace, pod: this.helper, container: 'tools', command },
+      sink,
+      control,
+    );
   }
 
   /** The helper pod is the run session's to delete. */
@@ -219,7 +244,10 @@ export function parseUploadProbe(output: string): UploadCheck {
   const uidText = values.get('uid');
   const capeff = values.get('capeff');
   // CAP_NET_RAW is capability 13.
-  const netRaw = capeff !== undefined && capeff !== '' && /^[0-9a-f]+$/i.test(capeff) ? (BigInt(`0x${capeff}`) & (1n << 13n)) !== 0n : false;
+  const netRaw =
+    capeff !== undefined && capeff !== '' && /^[0-9a-f]+$/i.test(capeff)
+      ? (BigInt(`0x${capeff}`) & (1n << 13n)) !== 0n
+      : false;
   return {
     arch: archFromUname(machine),
     machine,
@@ -234,7 +262,8 @@ export function parseUploadProbe(output: string): UploadCheck {
 /** Everything that stops upload mode from working in this container, as sentences. Pure. */
 export function uploadProblems(check: UploadCheck): string[] {
   const problems: string[] = [];
-  if (check.arch === undefined) problems.push(`architecture "${check.machine || 'unknown'}" has no static tcpdump (amd64 and arm64 do)`);
+  if (check.arch === undefined)
+    problems.push(`architecture "${check.machine || 'unknown'}" has no static tcpdump (amd64 and arm64 do)`);
   if (!check.hasTar) problems.push('no tar in the container');
   if (check.writableDir === undefined) problems.push('no writable directory (/tmp, /var/tmp, /dev/shm, $HOME)');
   if (!check.netRaw) problems.push(`the container cannot open raw sockets (uid ${check.uid ?? '?'}, no CAP_NET_RAW)`);
@@ -247,21 +276,25 @@ export function uploadProblems(check: UploadCheck): string[] {
  * tar over exec, run there, and removed at the end.
  */
 export class UploadCapture implements Sniffer {
-  readonly target: PodCaptureTarget;
-  private readonly ctx: SnifferContext;
   private dir: string | undefined;
 
-  constructor(target: PodCaptureTarget, ctx: SnifferContext) {
-    this.target = target;
-    this.ctx = ctx;
-  }
+  constructor(
+    readonly target: PodCaptureTarget,
+    private readonly ctx: SnifferContext,
+  ) {}
 
   get where(): string {
     return `container ${targetLabel(this.target)} (uploaded tcpdump in ${this.dir ?? '?'})`;
   }
 
   private exec(command: readonly string[], signal: AbortSignal) {
-    return execCapture(this.ctx.client, { namespace: this.target.namespace, pod: this.target.pod, container: this.target.container, command, signal });
+    return execCapture(this.ctx.client, {
+      namespace: this.target.namespace,
+      pod: this.target.pod,
+      container: this.target.container,
+      command,
+      signal,
+    });
   }
 
   async setup(signal: AbortSignal): Promise<void> {
@@ -271,12 +304,18 @@ export class UploadCapture implements Sniffer {
       probe = await this.exec(['sh', '-c', UPLOAD_PROBE_SCRIPT], signal);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      throw environmentError(`upload mode cannot run a shell in ${label}: ${(err as Error).message}`, 'the container needs /bin/sh and tar; use --mode ephemeral or --mode node');
+      throw environmentError(
+        `upload mode cannot run a shell in ${label}: ${(err as Error).message}`,
+        'the container needs /bin/sh and tar; use --mode ephemeral or --mode node',
+      );
     }
     const check = parseUploadProbe(probe.stdout.toString('utf8'));
     const problems = uploadProblems(check);
     if (problems.length > 0 || check.arch === undefined || check.writableDir === undefined) {
-      throw environmentError(`upload mode cannot capture in ${label}: ${problems.join('; ')}`, 'use --mode ephemeral or --mode node');
+      throw environmentError(
+        `upload mode cannot capture in ${label}: ${problems.join('; ')}`,
+        'use --mode ephemeral or --mode node',
+      );
     }
     const binary = await loadTcpdumpAsset(check.arch);
     const dir = `${check.writableDir.replace(/\/$/, '')}/netdiag-${this.ctx.session.id}`;
@@ -298,19 +337,34 @@ export class UploadCapture implements Sniffer {
       signal,
     });
     if (upload.exitCode !== 0) {
-      throw environmentError(`uploading tcpdump to ${label} failed: ${Buffer.concat(stderr).toString('utf8').trim() || `tar exited ${upload.exitCode}`}`, 'use --mode ephemeral or --mode node');
+      throw environmentError(
+        `uploading tcpdump to ${label} failed: ${Buffer.concat(stderr).toString('utf8').trim() || `tar exited ${upload.exitCode}`}`,
+        'use --mode ephemeral or --mode node',
+      );
     }
     const version = await this.exec([`${dir}/tcpdump`, '--version'], signal);
     if (version.exitCode !== 0) {
-      throw environmentError(`the uploaded tcpdump does not run in ${label}: ${version.stderr.trim()}`, 'use --mode ephemeral or --mode node');
+      throw environmentError(
+        `the uploaded tcpdump does not run in ${label}: ${version.stderr.trim()}`,
+        'use --mode ephemeral or --mode node',
+      );
     }
     this.ctx.progress.info(`uploaded static tcpdump (linux/${check.arch}, ${binary.length} bytes) to ${label}:${dir}`);
   }
 
   start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
     if (this.dir === undefined) throw new Error('UploadCapture.start before setup');
-    const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir }, tcpdumpArgv(`${this.dir}/tcpdump`, this.ctx.tcpdump));
-    return runRemoteCapture(this.ctx.client, { namespace: this.target.namespace, pod: this.target.pod, container: this.target.container, command }, sink, control);
+    const command = boundedCaptureArgv(
+      'sh',
+      { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir },
+      tcpdumpArgv(`${this.dir}/tcpdump`, this.ctx.tcpdump),
+    );
+    return runRemoteCapture(
+      this.ctx.client,
+      { namespace: this.target.namespace, pod: this.target.pod, container: this.target.container, command },
+      sink,
+      control,
+    );
   }
 
   async cleanup(): Promise<void> {

@@ -7,7 +7,11 @@ import type { NameRecord } from '../pcap/pcapng.js';
 import { listServices } from './kube-extra.js';
 
 /** Builds the records from API objects. Pure. Host-network pods are skipped: their IP is the node's. */
-export function nameRecords(pods: readonly V1Pod[], services: readonly V1Service[], nodes: readonly V1Node[]): NameRecord[] {
+export function nameRecords(
+  pods: readonly V1Pod[],
+  services: readonly V1Service[],
+  nodes: readonly V1Node[],
+): NameRecord[] {
   const records: NameRecord[] = [];
   const seen = new Set<string>();
   const add = (ip: string | undefined, name: string) => {
@@ -28,7 +32,8 @@ export function nameRecords(pods: readonly V1Pod[], services: readonly V1Service
   }
   for (const node of nodes) {
     for (const address of node.status?.addresses ?? []) {
-      if (address.type === 'InternalIP' || address.type === 'ExternalIP') add(address.address, node.metadata?.name ?? '');
+      if (address.type === 'InternalIP' || address.type === 'ExternalIP')
+        add(address.address, node.metadata?.name ?? '');
     }
   }
   return records;
@@ -45,7 +50,11 @@ export async function collectNameRecords(
 ): Promise<{ records: NameRecord[]; notes: string[] }> {
   const notes: string[] = [];
   const call = { signal };
-  const attempt = async <T>(what: string, all: () => Promise<T[]>, perNamespace: (ns: string) => Promise<T[]>): Promise<T[]> => {
+  const attempt = async <T>(
+    what: string,
+    all: () => Promise<T[]>,
+    perNamespace: (ns: string) => Promise<T[]>,
+  ): Promise<T[]> => {
     try {
       return await all();
     } catch {
@@ -53,15 +62,29 @@ export async function collectNameRecords(
         return (await Promise.all(namespaces.map(perNamespace))).flat();
       } catch (err) {
         if (signal.aborted) throw signal.reason;
-        notes.push(`names: cannot list ${what} (${(err as Error).message.split('\n')[0]}); their addresses stay numeric`);
+        notes.push(
+          `names: cannot list ${what} (${(err as Error).message.split('\n')[0]}); their addresses stay numeric`,
+        );
         return [];
       }
     }
   };
   const [pods, services, nodes] = await Promise.all([
-    attempt<V1Pod>('pods', () => client.listPods(undefined, {}, call), (ns) => client.listPods(ns, {}, call)),
-    attempt<V1Service>('services', () => listServices(client, undefined, signal), (ns) => listServices(client, ns, signal)),
-    attempt<V1Node>('nodes', () => client.listNodes({}, call), async () => []),
+    attempt<V1Pod>(
+      'pods',
+      () => client.listPods(undefined, {}, call),
+      (ns) => client.listPods(ns, {}, call),
+    ),
+    attempt<V1Service>(
+      'services',
+      () => listServices(client, undefined, signal),
+      (ns) => listServices(client, ns, signal),
+    ),
+    attempt<V1Node>(
+      'nodes',
+      () => client.listNodes({}, call),
+      async () => [],
+    ),
   ]);
   return { records: nameRecords(pods, services, nodes), notes };
 }

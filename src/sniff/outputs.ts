@@ -13,7 +13,13 @@ import { viewerArgv, type ViewerKind } from './viewer.js';
 export type OutputSpec =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'stdout' }
-  | { readonly kind: 'viewer'; readonly viewer: ViewerKind; readonly binary: string; readonly title: string; readonly args: readonly string[] };
+  | {
+      readonly kind: 'viewer';
+      readonly viewer: ViewerKind;
+      readonly binary: string;
+      readonly title: string;
+      readonly args: readonly string[];
+    };
 
 export interface CaptureOutput {
   readonly description: string;
@@ -87,7 +93,9 @@ function fileOutput(path: string): CaptureOutput {
   const file = createWriteStream(path);
   const opened = new Promise<void>((resolve, reject) => {
     file.once('open', () => resolve());
-    file.once('error', (err) => reject(environmentError(`cannot write ${path}: ${err.message}`, 'pick a writable path with -o')));
+    file.once('error', (err) =>
+      reject(environmentError(`cannot write ${path}: ${err.message}`, 'pick a writable path with -o')),
+    );
   });
   // Surface an unwritable path before anything is created in the cluster.
   void opened.catch(() => undefined);
@@ -107,7 +115,11 @@ function fileOutput(path: string): CaptureOutput {
 }
 
 function stdoutOutput(): CaptureOutput {
-  const gate = new ConsumerGate(process.stdout, (err) => (err && (err as NodeJS.ErrnoException).code === 'EPIPE' ? 'the reader of stdout went away' : `stdout failed: ${err?.message ?? 'closed'}`));
+  const gate = new ConsumerGate(process.stdout, (err) =>
+    err && (err as NodeJS.ErrnoException).code === 'EPIPE'
+      ? 'the reader of stdout went away'
+      : `stdout failed: ${err?.message ?? 'closed'}`,
+  );
   return {
     description: 'stdout',
     stream: gate,
@@ -115,7 +127,9 @@ function stdoutOutput(): CaptureOutput {
     // stdout is not ended (Node does not allow closing it); flushing what was written is enough.
     finish: () =>
       new Promise<void>((resolve) => {
-        gate.once('finish', () => (process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve()));
+        gate.once('finish', () =>
+          process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve(),
+        );
         gate.end();
       }),
     discard: async () => undefined,
@@ -135,7 +149,9 @@ function viewerOutput(spec: Extract<OutputSpec, { kind: 'viewer' }>): CaptureOut
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const gate = new ConsumerGate(stdin, () => `${spec.viewer} closed its input`);
   const gone = Promise.race([gate.gone, exited.then((code) => `${spec.viewer} exited (status ${code ?? 'signal'})`)]);
-  child.once('error', (err) => gate.destroy(environmentError(`cannot start ${spec.binary}: ${err.message}`, 'check the viewer installation')));
+  child.once('error', (err) =>
+    gate.destroy(environmentError(`cannot start ${spec.binary}: ${err.message}`, 'check the viewer installation')),
+  );
   return {
     description: spec.viewer,
     stream: gate,
@@ -200,7 +216,9 @@ function teeOutput(outputs: readonly CaptureOutput[]): CaptureOutput {
 /** Opens the outputs; a file that cannot be created fails here, before anything is created in the cluster. */
 export async function openOutput(specs: readonly OutputSpec[]): Promise<CaptureOutput> {
   if (specs.length === 0) throw usageError('no output', 'give -o FILE, -o -, --wireshark or --tshark');
-  const outputs = specs.map((spec) => (spec.kind === 'file' ? fileOutput(spec.path) : spec.kind === 'stdout' ? stdoutOutput() : viewerOutput(spec)));
+  const outputs = specs.map((spec) =>
+    spec.kind === 'file' ? fileOutput(spec.path) : spec.kind === 'stdout' ? stdoutOutput() : viewerOutput(spec),
+  );
   for (const output of outputs) {
     const opened = (output as { opened?: Promise<void> }).opened;
     if (opened) await opened;

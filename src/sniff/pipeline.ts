@@ -3,7 +3,12 @@
  * (a slow disk, a pipe to Wireshark) reaches the exec sockets.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { parsePcapHeader, PCAP_GLOBAL_HEADER_LENGTH, PCAP_MAX_RECORD, PCAP_RECORD_HEADER_LENGTH } from '../pcap/classic.js';
+import {
+  parsePcapHeader,
+  PCAP_GLOBAL_HEADER_LENGTH,
+  PCAP_MAX_RECORD,
+  PCAP_RECORD_HEADER_LENGTH,
+} from '../pcap/classic.js';
 
 /**
  * Passes a classic pcap stream through byte for byte, but only in whole records: a record cut short when the

@@ -39,7 +39,10 @@ const STOP_TEXT: Record<SniffResult['stopReason'], string> = {
 export function summaryLines(result: SniffResult): string[] {
   const packets = result.targets.reduce((sum, t) => sum + t.packets, 0);
   const bytes = result.targets.reduce((sum, t) => sum + t.bytes, 0);
-  const dropped = result.targets.reduce((sum, t) => sum + (t.tcpdump.droppedByKernel ?? 0) + (t.tcpdump.droppedByInterface ?? 0), 0);
+  const dropped = result.targets.reduce(
+    (sum, t) => sum + (t.tcpdump.droppedByKernel ?? 0) + (t.tcpdump.droppedByInterface ?? 0),
+    0,
+  );
   const lines: string[] = [];
   if (result.targets.length > 1) {
     for (const t of result.targets) {
@@ -48,7 +51,10 @@ export function summaryLines(result: SniffResult): string[] {
       );
     }
   }
-  const detail = result.stopDetail && result.stopReason !== 'interrupted' && result.stopReason !== 'duration' ? `: ${result.stopDetail}` : '';
+  const detail =
+    result.stopDetail && result.stopReason !== 'interrupted' && result.stopReason !== 'duration'
+      ? `: ${result.stopDetail}`
+      : '';
   lines.push(
     `captured ${packets} packets (${formatBytes(bytes)}) from ${result.targets.length} target${result.targets.length === 1 ? '' : 's'} in ${formatDuration(Math.round(result.elapsedMs / 100) * 100)} ` +
       `→ ${result.output} (${result.format}, ${formatBytes(result.bytesWritten)}); kernel dropped ${dropped}; ${result.mode} mode; ${STOP_TEXT[result.stopReason]}${detail}`,

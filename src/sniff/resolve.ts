@@ -110,16 +110,28 @@ export function podTarget(pod: V1Pod, container: string | undefined): PodCapture
   };
 }
 
-const running = (pod: V1Pod): boolean => pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined;
+const running = (pod: V1Pod): boolean =>
+  pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined;
 
 /** Resolves the query against the cluster. Several pods come back sorted by namespace and name. */
-export async function resolveTargets(client: KubeClient, query: TargetQuery, options: ResolveOptions): Promise<CaptureTarget[]> {
+export async function resolveTargets(
+  client: KubeClient,
+  query: TargetQuery,
+  options: ResolveOptions,
+): Promise<CaptureTarget[]> {
   const call: CallOptions = { signal: options.signal };
   const ns = options.namespace;
   const fromPods = (pods: V1Pod[], what: string): PodCaptureTarget[] => {
-    const live = pods.filter(running).sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
+    const live = pods
+      .filter(running)
+      .sort((a, b) =>
+        `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`),
+      );
     if (live.length === 0) {
-      throw usageError(`${what} has no running pods`, `check it with \`kubectl get pods${options.allNamespaces ? ' -A' : ` -n ${ns}`}\``);
+      throw usageError(
+        `${what} has no running pods`,
+        `check it with \`kubectl get pods${options.allNamespaces ? ' -A' : ` -n ${ns}`}\``,
+      );
     }
     return live.map((pod) => podTarget(pod, options.container));
   };
@@ -128,16 +140,30 @@ export async function resolveTargets(client: KubeClient, query: TargetQuery, opt
       return [podTarget(await client.readPod(ns, query.name, call), options.container)];
     case 'node': {
       const node = await client.readNode(query.name, call);
-      const addresses = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address);
+      const addresses = (node.status?.addresses ?? [])
+        .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+        .map((a) => a.address);
       return [{ kind: 'node', nodeName: query.name, addresses }];
     }
     case 'selector': {
-      const pods = await client.listPods(options.allNamespaces ? undefined : ns, { labelSelector: query.selector }, call);
-      return fromPods(pods, `selector "${query.selector}"${options.allNamespaces ? ' (all namespaces)' : ` in namespace ${ns}`}`);
+      const pods = await client.listPods(
+        options.allNamespaces ? undefined : ns,
+        { labelSelector: query.selector },
+        call,
+      );
+      return fromPods(
+        pods,
+        `selector "${query.selector}"${options.allNamespaces ? ' (all namespaces)' : ` in namespace ${ns}`}`,
+      );
     }
     case 'workload': {
       const notFound = (failure: { kind: string }) =>
-        failure.kind === 'not-found' ? usageError(`${query.resource} "${query.name}" not found in namespace "${ns}"`, `list them with \`kubectl get ${query.resource} -n ${ns}\``) : undefined;
+        failure.kind === 'not-found'
+          ? usageError(
+              `${query.resource} "${query.name}" not found in namespace "${ns}"`,
+              `list them with \`kubectl get ${query.resource} -n ${ns}\``,
+            )
+          : undefined;
       const opts = { ...call, onFailure: notFound };
       const workload =
         query.resource === 'deployment'
@@ -149,9 +175,14 @@ export async function resolveTargets(client: KubeClient, query: TargetQuery, opt
               : query.resource === 'replicaset'
                 ? await client.readReplicaSet(ns, query.name, opts)
                 : undefined;
-      if (workload === undefined) throw usageError(`capturing a ${query.resource} is not supported`, 'use -l with its pods\' labels');
+      if (workload === undefined)
+        throw usageError(`capturing a ${query.resource} is not supported`, "use -l with its pods' labels");
       const selector = labelSelectorString(workload.spec?.selector);
-      if (selector === '') throw environmentError(`${query.resource} ${ns}/${query.name} has an empty selector`, 'use -l with its pods\' labels');
+      if (selector === '')
+        throw environmentError(
+          `${query.resource} ${ns}/${query.name} has an empty selector`,
+          "use -l with its pods' labels",
+        );
       const pods = await client.listPods(ns, { labelSelector: selector }, call);
       return fromPods(pods, `${query.resource} ${ns}/${query.name}`);
     }
@@ -159,16 +190,29 @@ export async function resolveTargets(client: KubeClient, query: TargetQuery, opt
       await client.readService(ns, query.name, {
         ...call,
         onFailure: (failure) =>
-          failure.kind === 'not-found' ? usageError(`service "${query.name}" not found in namespace "${ns}"`, `list them with \`kubectl get svc -n ${ns}\``) : undefined,
+          failure.kind === 'not-found'
+            ? usageError(
+                `service "${query.name}" not found in namespace "${ns}"`,
+                `list them with \`kubectl get svc -n ${ns}\``,
+              )
+            : undefined,
       });
-      const slices = await client.listEndpointSlices(ns, { labelSelector: `kubernetes.io/service-name=${query.name}` }, call);
+      const slices = await client.listEndpointSlices(
+        ns,
+        { labelSelector: `kubernetes.io/service-name=${query.name}` },
+        call,
+      );
       const podNames = new Set<string>();
       for (const slice of slices) {
         for (const endpoint of slice.endpoints ?? []) {
           if (endpoint.targetRef?.kind === 'Pod' && endpoint.targetRef.name) podNames.add(endpoint.targetRef.name);
         }
       }
-      if (podNames.size === 0) throw usageError(`service ${ns}/${query.name} has no endpoint pods`, `check \`kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=${query.name}\``);
+      if (podNames.size === 0)
+        throw usageError(
+          `service ${ns}/${query.name} has no endpoint pods`,
+          `check \`kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=${query.name}\``,
+        );
       const pods = await Promise.all([...podNames].map((name) => client.readPod(ns, name, call)));
       return fromPods(pods, `service ${ns}/${query.name}`);
     }

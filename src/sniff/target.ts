@@ -74,7 +74,10 @@ export function parseTarget(target: string | undefined, selector: string | undef
     throw usageError(`unsupported target type "${resourceText}" in "${target}"`, targetHint);
   }
   if (!NAME.test(name) || name.length > 253) {
-    throw usageError(`invalid name "${name}" in target "${target}"`, 'names are lower-case letters, digits, "-" and "."');
+    throw usageError(
+      `invalid name "${name}" in target "${target}"`,
+      'names are lower-case letters, digits, "-" and "."',
+    );
   }
   if (WORKLOADS.has(resource)) return { kind: 'workload', resource: resource as WorkloadResource, name };
   switch (resource) {

@@ -173,7 +173,9 @@ export function tcpdumpErrorLines(stderr: string): string[] {
     .filter(
       (line) =>
         line !== '' &&
-        !/^(listening on|tcpdump: (verbose output|listening|data link type)|\d+ packets? (captured|received|dropped))/.test(line) &&
+        !/^(listening on|tcpdump: (verbose output|listening|data link type)|\d+ packets? (captured|received|dropped))/.test(
+          line,
+        ) &&
         !/^Warning: /i.test(line),
     );
 }

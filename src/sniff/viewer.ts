@@ -37,7 +37,12 @@ export function viewerCandidates(kind: ViewerKind, host: ViewerHost): string[] {
     candidates.push(join('/opt/homebrew/bin', kind), join('/usr/local/bin', kind));
   } else if (windows) {
     const exe = kind === 'wireshark' ? 'Wireshark.exe' : 'tshark.exe';
-    for (const root of [host.env.ProgramFiles, host.env['ProgramFiles(x86)'], host.env.ProgramW6432, 'C:\\Program Files']) {
+    for (const root of [
+      host.env.ProgramFiles,
+      host.env['ProgramFiles(x86)'],
+      host.env.ProgramW6432,
+      'C:\\Program Files',
+    ]) {
       if (root) candidates.push(join(root, 'Wireshark', exe));
     }
   } else {
@@ -64,7 +69,10 @@ export function installHint(kind: ViewerKind, platform: NodeJS.Platform): string
 export function findViewer(kind: ViewerKind, host: ViewerHost): string {
   const found = viewerCandidates(kind, host).find((file) => host.isExecutable(file));
   if (found === undefined) {
-    throw environmentError(`${kind === 'wireshark' ? 'Wireshark' : 'tshark'} not found on this machine`, installHint(kind, host.platform));
+    throw environmentError(
+      `${kind === 'wireshark' ? 'Wireshark' : 'tshark'} not found on this machine`,
+      installHint(kind, host.platform),
+    );
   }
   return found;
 }

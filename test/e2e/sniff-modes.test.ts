@@ -44,7 +44,8 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
 
   it('node mode (-p) captures the pod from a privileged helper pod and deletes it', async () => {
     const file = path.join(dir, 'node-mode.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-p', '-f', 'port 53', '-o', file, '--duration', '8s']).done;
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-p', '-f', 'port 53', '-o', file, '--duration', '8s'])
+      .done;
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /mode: node mode/);
     assert.equal(capinfos(file).status, 0);
@@ -54,11 +55,36 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
 
   it('upload mode streams a static tcpdump into the container, captures, and removes it', async () => {
     const file = path.join(dir, 'upload.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '--mode', 'upload', '-f', 'port 53', '-o', file, '--duration', '8s', '-v']).done;
+    const run = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      ns,
+      '--mode',
+      'upload',
+      '-f',
+      'port 53',
+      '-o',
+      file,
+      '--duration',
+      '8s',
+      '-v',
+    ]).done;
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /uploaded static tcpdump \(linux\/amd64/);
     assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
-    const left = kubectl(['exec', '-n', ns, 'dnsloop', '-c', 'main', '--', 'sh', '-c', 'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; true']);
+    const left = kubectl([
+      'exec',
+      '-n',
+      ns,
+      'dnsloop',
+      '-c',
+      'main',
+      '--',
+      'sh',
+      '-c',
+      'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; true',
+    ]);
     assert.equal(left.stdout.trim(), '', 'binary directory removed and no tcpdump left');
   });
 
@@ -82,9 +108,13 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     kubectlOk(['apply', '-f', '-'], dnsLoopPod(baseline, 'dnsloop'));
     waitPodsReady(baseline, 'app=dnsloop', 1);
     const file = path.join(dir, 'baseline.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', baseline, '-f', 'port 53', '-o', file, '--duration', '8s']).done;
+    const run = await netdiag(['sniff', 'dnsloop', '-n', baseline, '-f', 'port 53', '-o', file, '--duration', '8s'])
+      .done;
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /mode: ephemeral mode: ephemeral container with the runtime's default capabilities \(PodSecurity "baseline"/);
+    assert.match(
+      run.stderr,
+      /mode: ephemeral mode: ephemeral container with the runtime's default capabilities \(PodSecurity "baseline"/,
+    );
     assert.ok(dnsQueries(file).length > 0);
   });
 
@@ -93,15 +123,34 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     namespaces.push(restricted);
     kubectlOk(['apply', '-f', '-'], dnsLoopPod(restricted, 'dnsloop', { restricted: true }));
     waitPodsReady(restricted, 'app=dnsloop', 1);
-    const explicit = await netdiag(['sniff', 'dnsloop', '-n', restricted, '--mode', 'ephemeral', '-o', path.join(dir, 'r0.pcap')]).done;
+    const explicit = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      restricted,
+      '--mode',
+      'ephemeral',
+      '-o',
+      path.join(dir, 'r0.pcap'),
+    ]).done;
     assert.equal(explicit.status, 3, explicit.stderr);
     assert.match(explicit.stderr, /PodSecurity "restricted"/);
     assert.match(explicit.stderr, /fix: use --mode node/);
-    const upload = await netdiag(['sniff', 'dnsloop', '-n', restricted, '--mode', 'upload', '-o', path.join(dir, 'r1.pcap')]).done;
+    const upload = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      restricted,
+      '--mode',
+      'upload',
+      '-o',
+      path.join(dir, 'r1.pcap'),
+    ]).done;
     assert.equal(upload.status, 3, upload.stderr);
     assert.match(upload.stderr, /non-root/);
     const file = path.join(dir, 'restricted.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', restricted, '-f', 'port 53', '-o', file, '--duration', '8s']).done;
+    const run = await netdiag(['sniff', 'dnsloop', '-n', restricted, '-f', 'port 53', '-o', file, '--duration', '8s'])
+      .done;
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /mode: node mode: .*skipped ephemeral \(PodSecurity "restricted"/);
     assert.ok(dnsQueries(file).length > 0);
@@ -110,7 +159,9 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
   it('with the read-only kubeconfig the preflight names the missing verbs (exit 3) and creates nothing', async () => {
     const restrictedConfig = path.join(repoRoot, '.lab', 'kubeconfig-restricted');
     assert.ok(existsSync(restrictedConfig), 'the lab writes .lab/kubeconfig-restricted');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-o', path.join(dir, 'ro.pcap')], { env: { KUBECONFIG: restrictedConfig } }).done;
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-o', path.join(dir, 'ro.pcap')], {
+      env: { KUBECONFIG: restrictedConfig },
+    }).done;
     assert.equal(run.status, 3, run.stderr);
     assert.match(run.stderr, /no capture mode will work/);
     assert.match(run.stderr, /patch pods\/ephemeralcontainers/);

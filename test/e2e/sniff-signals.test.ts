@@ -33,7 +33,10 @@ async function captureThenSignal(extra: string[], signal: NodeJS.Signals, file: 
   const capture = netdiag(['sniff', 'dnsloop', '-n', ns, '-f', `port 53 or port ${marker}`, '-o', file, ...extra]);
   await waitFor('the capture to start', () => /capturing /.test(capture.stderrSoFar()), 120_000);
   await new Promise((r) => setTimeout(r, 4000));
-  assert.ok(hostProcesses(`port ${marker}`).some((p) => p.includes('tcpdump')), 'tcpdump runs while capturing');
+  assert.ok(
+    hostProcesses(`port ${marker}`).some((p) => p.includes('tcpdump')),
+    'tcpdump runs while capturing',
+  );
   capture.child.kill(signal);
   return { run: await capture.done, marker };
 }
@@ -76,7 +79,12 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
     const file = path.join(dir, 'killed.pcap');
     const { marker } = await captureThenSignal(['-p'], 'SIGKILL', file);
     const killedAt = Date.now();
-    await waitFor('the remote tcpdump to stop by itself', () => hostProcesses(`port ${marker}`).length === 0, 60_000, 1000);
+    await waitFor(
+      'the remote tcpdump to stop by itself',
+      () => hostProcesses(`port ${marker}`).length === 0,
+      60_000,
+      1000,
+    );
     const seconds = (Date.now() - killedAt) / 1000;
     assert.ok(seconds < 45, `tcpdump outlived its client by ${seconds}s`);
     assert.ok(managedPods().length > 0, 'the killed client could not delete its helper pod');
@@ -89,7 +97,12 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
   it('SIGKILL in ephemeral mode: the tcpdump in the ephemeral container stops by itself', async () => {
     const file = path.join(dir, 'killed-eph.pcap');
     const { marker } = await captureThenSignal([], 'SIGKILL', file);
-    await waitFor('the remote tcpdump to stop by itself', () => hostProcesses(`port ${marker}`).length === 0 && tcpdumpsInPod(ns, 'dnsloop').length === 0, 60_000, 1000);
+    await waitFor(
+      'the remote tcpdump to stop by itself',
+      () => hostProcesses(`port ${marker}`).length === 0 && tcpdumpsInPod(ns, 'dnsloop').length === 0,
+      60_000,
+      1000,
+    );
     assert.equal(capinfos(file).status, 0, 'what the killed client wrote is still readable');
   });
 });

@@ -18,7 +18,11 @@ export const env = { ...process.env, KUBECONFIG: kubeconfig };
 
 export function haveCluster(): boolean {
   if (!existsSync(kubeconfig.split(path.delimiter)[0]!)) return false;
-  return spawnSync('kubectl', ['get', 'nodes', '-o', 'name'], { env, encoding: 'utf8', timeout: 20_000 }).stdout.includes('node/');
+  return spawnSync('kubectl', ['get', 'nodes', '-o', 'name'], {
+    env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  }).stdout.includes('node/');
 }
 
 export interface Run {
@@ -28,7 +32,13 @@ export interface Run {
 }
 
 export function kubectl(args: readonly string[], input?: string): Run {
-  const result = spawnSync('kubectl', args, { env, input, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync('kubectl', args, {
+    env,
+    input,
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
@@ -39,12 +49,18 @@ export function kubectlOk(args: readonly string[], input?: string): string {
 }
 
 /** Spawns the CLI like a user: `kubectl-netdiag sniff ...`, stdout/stderr collected. */
-export function netdiag(args: readonly string[], options: { env?: NodeJS.ProcessEnv; stdout?: 'pipe' | 'ignore' } = {}): {
+export function netdiag(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stdout?: 'pipe' | 'ignore' } = {},
+): {
   child: ChildProcess;
   done: Promise<Run>;
   stderrSoFar: () => string;
 } {
-  const child = spawn(cli, args, { env: { ...env, ...options.env }, stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'] });
+  const child = spawn(cli, args, {
+    env: { ...env, ...options.env },
+    stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
@@ -53,7 +69,12 @@ export function netdiag(args: readonly string[], options: { env?: NodeJS.Process
   return { child, done, stderrSoFar: () => stderr };
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs: number, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -78,8 +99,14 @@ export function deleteNamespace(name: string): void {
 }
 
 /** A pod running a DNS lookup loop (the search-domain expansions show up in a port 53 capture). */
-export function dnsLoopPod(namespace: string, name: string, extra: { nodeName?: string; labels?: Record<string, string>; restricted?: boolean } = {}): string {
-  const labels = Object.entries(extra.labels ?? { app: name }).map(([k, v]) => `\n    ${k}: ${v}`).join('');
+export function dnsLoopPod(
+  namespace: string,
+  name: string,
+  extra: { nodeName?: string; labels?: Record<string, string>; restricted?: boolean } = {},
+): string {
+  const labels = Object.entries(extra.labels ?? { app: name })
+    .map(([k, v]) => `\n    ${k}: ${v}`)
+    .join('');
   const security = extra.restricted
     ? `\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 1000\n    seccompProfile:\n      type: RuntimeDefault`
     : '';
@@ -130,9 +157,21 @@ spec:
 export function waitPodsReady(namespace: string, selector: string, count: number): void {
   const deadline = Date.now() + 180_000;
   for (;;) {
-    const out = kubectl(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}']).stdout;
+    const out = kubectl([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      selector,
+      '-o',
+      'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}',
+    ]).stdout;
     if (out.split('\n').filter((l) => l === 'Running').length >= count) return;
-    if (Date.now() > deadline) throw new Error(`pods ${selector} in ${namespace} not running: ${kubectl(['get', 'pods', '-n', namespace, '-o', 'wide']).stdout}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `pods ${selector} in ${namespace} not running: ${kubectl(['get', 'pods', '-n', namespace, '-o', 'wide']).stdout}`,
+      );
     spawnSync('sleep', ['1']);
   }
 }
@@ -147,11 +186,17 @@ export function runningSniffContainers(namespace: string, pod: string): string[]
   const json = JSON.parse(kubectlOk(['get', 'pod', '-n', namespace, pod, '-o', 'json'])) as {
     status?: { ephemeralContainerStatuses?: { name: string; state?: { running?: object } }[] };
   };
-  return (json.status?.ephemeralContainerStatuses ?? []).filter((s) => s.name.startsWith('netdiag-sniff-') && s.state?.running).map((s) => s.name);
+  return (json.status?.ephemeralContainerStatuses ?? [])
+    .filter((s) => s.name.startsWith('netdiag-sniff-') && s.state?.running)
+    .map((s) => s.name);
 }
 
 export function ephemeralCount(namespace: string, pod: string): number {
-  return Number(kubectlOk(['get', 'pod', '-n', namespace, pod, '-o', 'jsonpath={.spec.ephemeralContainers[*].name}']).split(' ').filter(Boolean).length);
+  return Number(
+    kubectlOk(['get', 'pod', '-n', namespace, pod, '-o', 'jsonpath={.spec.ephemeralContainers[*].name}'])
+      .split(' ')
+      .filter(Boolean).length,
+  );
 }
 
 /** tcpdump processes in the pod's netdiag ephemeral containers, via `kubectl exec ... pgrep`. */
@@ -159,7 +204,13 @@ export function tcpdumpsInPod(namespace: string, pod: string): string[] {
   const found: string[] = [];
   for (const container of runningSniffContainers(namespace, pod)) {
     const run = kubectl(['exec', '-n', namespace, pod, '-c', container, '--', 'pgrep', '-a', 'tcpdump']);
-    if (run.status === 0) found.push(...run.stdout.split('\n').filter(Boolean).map((l) => `${container}: ${l}`));
+    if (run.status === 0)
+      found.push(
+        ...run.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => `${container}: ${l}`),
+      );
   }
   return found;
 }

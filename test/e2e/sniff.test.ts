@@ -34,7 +34,10 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
   before(() => {
     assert.ok(haveCluster(), `no cluster reachable with KUBECONFIG=${env.KUBECONFIG}`);
     ns = createNamespace('netdiag-e2e');
-    kubectlOk(['apply', '-f', '-'], dnsLoopPod(ns, 'dnsloop', { nodeName: 'worker3.kube.local' }) + '---\n' + deployment(ns, 'web', 3));
+    kubectlOk(
+      ['apply', '-f', '-'],
+      dnsLoopPod(ns, 'dnsloop', { nodeName: 'worker3.kube.local' }) + '---\n' + deployment(ns, 'web', 3),
+    );
     waitPodsReady(ns, 'app=dnsloop', 1);
     waitPodsReady(ns, 'app=web', 3);
   });
@@ -56,21 +59,38 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     const info = capinfos(file);
     assert.equal(info.status, 0, info.stderr);
     const queries = dnsQueries(file);
-    assert.ok(queries.includes(`kubernetes.default.${ns}.svc.cluster.local`), `search-domain expansion in ${queries.slice(0, 10).join(', ')}`);
+    assert.ok(
+      queries.includes(`kubernetes.default.${ns}.svc.cluster.local`),
+      `search-domain expansion in ${queries.slice(0, 10).join(', ')}`,
+    );
     assert.ok(queries.includes('kubernetes.default.svc.cluster.local'));
     assert.deepEqual(tcpdumpsInPod(ns, 'dnsloop'), [], 'no tcpdump left running');
   });
 
   it('reuses the idle ephemeral container instead of adding one per run', async () => {
     const before = ephemeralCount(ns, 'dnsloop');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '-o', path.join(dir, 'again.pcap'), '--count', '5']).done;
+    const run = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      ns,
+      '-f',
+      'port 53',
+      '-o',
+      path.join(dir, 'again.pcap'),
+      '--count',
+      '5',
+    ]).done;
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /reusing ephemeral container netdiag-sniff-/);
     assert.equal(ephemeralCount(ns, 'dnsloop'), before);
   });
 
   it('-o - streams a pcap tshark reads from stdin', async () => {
-    const capture = spawn(cli, ['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '-o', '-', '--duration', '6s', '-q'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const capture = spawn(cli, ['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '-o', '-', '--duration', '6s', '-q'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const reader = spawn('tshark', ['-r', '-', '-Y', 'dns'], { stdio: ['pipe', 'pipe', 'pipe'] });
     capture.stdout.pipe(reader.stdin);
     let out = '';
@@ -86,7 +106,20 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
   });
 
   it('--tshark shows packets live and passes arguments after --', async () => {
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '--tshark', '--duration', '6s', '--', '-Y', 'dns.flags.response == 1']).done;
+    const run = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      ns,
+      '-f',
+      'port 53',
+      '--tshark',
+      '--duration',
+      '6s',
+      '--',
+      '-Y',
+      'dns.flags.response == 1',
+    ]).done;
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /Standard query response/);
     assert.doesNotMatch(run.stdout, /Standard query 0x[0-9a-f]+ A /, 'the display filter after -- reached tshark');
@@ -101,8 +134,18 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     assert.match(info.stdout, /File type:\s+Wireshark\/\.\.\. - pcapng/);
     assert.match(info.stdout, /Number of interfaces in file: 3/);
     assert.match(info.stdout, /Strict time order:\s+True/);
-    const pods = kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}']).split(' ');
-    for (const pod of pods) assert.match(info.stdout, new RegExp(`k8s\\.pod=${pod}`), `interface description names ${pod}`);
+    const pods = kubectlOk([
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      'app=web',
+      '-o',
+      'jsonpath={.items[*].metadata.name}',
+    ]).split(' ');
+    for (const pod of pods)
+      assert.match(info.stdout, new RegExp(`k8s\\.pod=${pod}`), `interface description names ${pod}`);
     const hosts = tshark(['-r', file, '-q', '-z', 'hosts']);
     assert.equal(hosts.status, 0, hosts.stderr);
     assert.match(hosts.stdout, new RegExp(`\\s${pods[0]}\\.${ns}`), 'pod names resolved from the NRB');
@@ -110,9 +153,10 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     assert.match(run.stderr, new RegExp(`${ns}/${pods[0]}/main\\s+\\d+ pkts`), 'per-target stats');
   });
 
-  it('an invalid filter fails with tcpdump\'s message, exit 2 and no file', async () => {
+  it("an invalid filter fails with tcpdump's message, exit 2 and no file", async () => {
     const file = path.join(dir, 'bad.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 99999 and (', '-o', file, '--duration', '10s']).done;
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 99999 and (', '-o', file, '--duration', '10s'])
+      .done;
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, /error: tcpdump: (syntax error|illegal port|can't parse filter)/);
     assert.ok(!existsSync(file), 'no output file left');
@@ -124,10 +168,22 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     const pod = await netdiag(['sniff', 'nope', '-n', ns, '-o', path.join(dir, 'x.pcap')]).done;
     assert.equal(pod.status, 2, pod.stderr);
     assert.match(pod.stderr, /pod "nope" not found/);
-    const container = await netdiag(['sniff', 'dnsloop', '-n', ns, '-c', 'sidecar', '-o', path.join(dir, 'x.pcap')]).done;
+    const container = await netdiag(['sniff', 'dnsloop', '-n', ns, '-c', 'sidecar', '-o', path.join(dir, 'x.pcap')])
+      .done;
     assert.equal(container.status, 2, container.stderr);
     assert.match(container.stderr, /container "sidecar" not found.*\n.*main/);
-    const iface = await netdiag(['sniff', 'dnsloop', '-n', ns, '-i', 'eth9', '-o', path.join(dir, 'x.pcap'), '--duration', '5s']).done;
+    const iface = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      ns,
+      '-i',
+      'eth9',
+      '-o',
+      path.join(dir, 'x.pcap'),
+      '--duration',
+      '5s',
+    ]).done;
     assert.equal(iface.status, 2, iface.stderr);
     assert.match(iface.stderr, /eth9/);
     assert.equal(ephemeralCount(ns, 'dnsloop'), before, 'no ephemeral container added');

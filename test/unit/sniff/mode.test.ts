@@ -5,21 +5,36 @@ import { selectMode, type ModeFacts } from '../../../src/sniff/mode.js';
 
 const admin: ModeFacts = {
   nodeTarget: false,
-  allowed: { getPods: true, patchEphemeralContainers: true, createExec: true, createHelperPods: true, deleteHelperPods: true },
+  allowed: {
+    getPods: true,
+    patchEphemeralContainers: true,
+    createExec: true,
+    createHelperPods: true,
+    deleteHelperPods: true,
+  },
   ephemeralContainersSupported: true,
   targetPodSecurity: 'privileged',
   helperPodSecurity: 'privileged',
   helperNamespace: 'default',
   targetCannotCapture: undefined,
 };
-const facts = (change: Partial<Omit<ModeFacts, 'allowed'>> & { allowed?: Partial<ModeFacts['allowed']> }): ModeFacts => ({
+const facts = (
+  change: Partial<Omit<ModeFacts, 'allowed'>> & { allowed?: Partial<ModeFacts['allowed']> },
+): ModeFacts => ({
   ...admin,
   ...change,
   allowed: { ...admin.allowed, ...change.allowed },
 });
 
 const fails = (fn: () => unknown, code: number, pattern: RegExp, fix?: RegExp) =>
-  assert.throws(fn, (err: unknown) => err instanceof NetdiagError && err.exitCode === code && pattern.test(err.message) && (!fix || fix.test(err.fix ?? '')));
+  assert.throws(
+    fn,
+    (err: unknown) =>
+      err instanceof NetdiagError &&
+      err.exitCode === code &&
+      pattern.test(err.message) &&
+      (!fix || fix.test(err.fix ?? '')),
+  );
 
 describe('selectMode', () => {
   it('auto picks ephemeral with NET_RAW/NET_ADMIN in a privileged namespace', () => {
@@ -37,7 +52,10 @@ describe('selectMode', () => {
   });
 
   it('auto falls back to node mode under restricted and says why', () => {
-    const choice = selectMode('auto', facts({ targetPodSecurity: 'restricted', targetCannotCapture: 'runs as non-root' }));
+    const choice = selectMode(
+      'auto',
+      facts({ targetPodSecurity: 'restricted', targetCannotCapture: 'runs as non-root' }),
+    );
     assert.equal(choice.mode, 'node');
     assert.match(choice.reason, /skipped ephemeral \(PodSecurity "restricted"/);
   });
@@ -55,13 +73,34 @@ describe('selectMode', () => {
   });
 
   it('an explicit mode that will not work names the blocker and a mode that would', () => {
-    fails(() => selectMode('ephemeral', facts({ allowed: { patchEphemeralContainers: false } })), 3, /patch pods\/ephemeralcontainers/, /--mode node/);
-    fails(() => selectMode('node', facts({ helperPodSecurity: 'baseline' })), 3, /PodSecurity "baseline" on namespace default/, /--mode ephemeral/);
+    fails(
+      () => selectMode('ephemeral', facts({ allowed: { patchEphemeralContainers: false } })),
+      3,
+      /patch pods\/ephemeralcontainers/,
+      /--mode node/,
+    );
+    fails(
+      () => selectMode('node', facts({ helperPodSecurity: 'baseline' })),
+      3,
+      /PodSecurity "baseline" on namespace default/,
+      /--mode ephemeral/,
+    );
   });
 
   it('fails with every reason when nothing works (the restricted kubeconfig)', () => {
     fails(
-      () => selectMode('auto', facts({ allowed: { patchEphemeralContainers: false, createExec: false, createHelperPods: false, deleteHelperPods: false } })),
+      () =>
+        selectMode(
+          'auto',
+          facts({
+            allowed: {
+              patchEphemeralContainers: false,
+              createExec: false,
+              createHelperPods: false,
+              deleteHelperPods: false,
+            },
+          }),
+        ),
       3,
       /no capture mode will work: ephemeral \(RBAC.*node \(RBAC.*upload \(RBAC: you may not create pods\/exec\)/,
     );

@@ -69,7 +69,10 @@ describe('PcapRecordAligner', () => {
 
   it('rejects what is not classic pcap', async () => {
     const aligner = new PcapRecordAligner();
-    await assert.rejects(collect(Readable.from([Buffer.from('0a0d0d0a000000000000000000000000000000000000000000', 'hex')]).pipe(aligner)), /pcapng, not classic pcap/);
+    await assert.rejects(
+      collect(Readable.from([Buffer.from('0a0d0d0a000000000000000000000000000000000000000000', 'hex')]).pipe(aligner)),
+      /pcapng, not classic pcap/,
+    );
   });
 });
 
@@ -78,7 +81,9 @@ describe('ChunkLimit', () => {
     const limit = new ChunkLimit(25);
     let limited = false;
     limit.on('limit', () => (limited = true));
-    const out = await collect(Readable.from([Buffer.alloc(10), Buffer.alloc(10), Buffer.alloc(10), Buffer.alloc(1)]).pipe(limit));
+    const out = await collect(
+      Readable.from([Buffer.alloc(10), Buffer.alloc(10), Buffer.alloc(10), Buffer.alloc(1)]).pipe(limit),
+    );
     assert.equal(out.length, 20);
     assert.ok(limited);
   });

@@ -7,11 +7,22 @@ import { parseUploadProbe, uploadProblems } from '../../../src/sniff/modes.js';
 import { nameRecords } from '../../../src/sniff/names.js';
 import { labelSelectorString, podTarget, targetLabel } from '../../../src/sniff/resolve.js';
 
-const pod = (change: { containers?: string[]; phase?: string; running?: boolean; securityContext?: object; podSecurityContext?: object } = {}): V1Pod => ({
+const pod = (
+  change: {
+    containers?: string[];
+    phase?: string;
+    running?: boolean;
+    securityContext?: object;
+    podSecurityContext?: object;
+  } = {},
+): V1Pod => ({
   metadata: { name: 'web-1', namespace: 'shop', uid: 'u1' },
   spec: {
     nodeName: 'worker3.kube.local',
-    containers: (change.containers ?? ['app', 'sidecar']).map((name) => ({ name, securityContext: change.securityContext })),
+    containers: (change.containers ?? ['app', 'sidecar']).map((name) => ({
+      name,
+      securityContext: change.securityContext,
+    })),
     securityContext: change.podSecurityContext,
   },
   status: {
@@ -73,9 +84,20 @@ describe('cannotCaptureItself (upload mode from the spec)', () => {
     assert.equal(cannotCaptureItself(podTarget(pod(), undefined)), undefined);
   });
   it('rejects non-root without NET_RAW and dropped capabilities', () => {
-    assert.match(cannotCaptureItself(podTarget(pod({ podSecurityContext: { runAsNonRoot: true } }), undefined)) ?? '', /non-root/);
-    assert.match(cannotCaptureItself(podTarget(pod({ securityContext: { capabilities: { drop: ['ALL'] } } }), undefined)) ?? '', /drops NET_RAW/);
-    assert.equal(cannotCaptureItself(podTarget(pod({ securityContext: { runAsUser: 1000, capabilities: { add: ['NET_RAW'] } } }), undefined)), undefined);
+    assert.match(
+      cannotCaptureItself(podTarget(pod({ podSecurityContext: { runAsNonRoot: true } }), undefined)) ?? '',
+      /non-root/,
+    );
+    assert.match(
+      cannotCaptureItself(podTarget(pod({ securityContext: { capabilities: { drop: ['ALL'] } } }), undefined)) ?? '',
+      /drops NET_RAW/,
+    );
+    assert.equal(
+      cannotCaptureItself(
+        podTarget(pod({ securityContext: { runAsUser: 1000, capabilities: { add: ['NET_RAW'] } } }), undefined),
+      ),
+      undefined,
+    );
   });
 });
 
@@ -100,9 +122,32 @@ describe('upload probe', () => {
 describe('nameRecords', () => {
   it('maps pod IPs, Service cluster IPs and node addresses; skips host-network pods', () => {
     const records = nameRecords(
-      [pod(), { ...pod(), metadata: { name: 'agent', namespace: 'kube-system' }, spec: { ...pod().spec!, hostNetwork: true } }],
-      [{ metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'] } }, { metadata: { name: 'headless', namespace: 'shop' }, spec: { clusterIP: 'None' } }],
-      [{ metadata: { name: 'worker3.kube.local' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.13' }, { type: 'Hostname', address: 'worker3' }] } }],
+      [
+        pod(),
+        {
+          ...pod(),
+          metadata: { name: 'agent', namespace: 'kube-system' },
+          spec: { ...pod().spec!, hostNetwork: true },
+        },
+      ],
+      [
+        {
+          metadata: { name: 'kube-dns', namespace: 'kube-system' },
+          spec: { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'] },
+        },
+        { metadata: { name: 'headless', namespace: 'shop' }, spec: { clusterIP: 'None' } },
+      ],
+      [
+        {
+          metadata: { name: 'worker3.kube.local' },
+          status: {
+            addresses: [
+              { type: 'InternalIP', address: '10.0.0.13' },
+              { type: 'Hostname', address: 'worker3' },
+            ],
+          },
+        },
+      ],
     );
     assert.deepEqual(records, [
       { ip: '10.244.3.7', name: 'web-1.shop' },

@@ -15,7 +15,11 @@ describe('parseTarget', () => {
     assert.deepEqual(parseTarget('pod/a', undefined), { kind: 'pod', name: 'a' });
     assert.deepEqual(parseTarget('po/a', undefined), { kind: 'pod', name: 'a' });
     assert.deepEqual(parseTarget('deploy/web', undefined), { kind: 'workload', resource: 'deployment', name: 'web' });
-    assert.deepEqual(parseTarget('deployment.apps/web', undefined), { kind: 'workload', resource: 'deployment', name: 'web' });
+    assert.deepEqual(parseTarget('deployment.apps/web', undefined), {
+      kind: 'workload',
+      resource: 'deployment',
+      name: 'web',
+    });
     assert.deepEqual(parseTarget('sts/db', undefined), { kind: 'workload', resource: 'statefulset', name: 'db' });
     assert.deepEqual(parseTarget('ds/agent', undefined), { kind: 'workload', resource: 'daemonset', name: 'agent' });
     assert.deepEqual(parseTarget('rs/web-1', undefined), { kind: 'workload', resource: 'replicaset', name: 'web-1' });

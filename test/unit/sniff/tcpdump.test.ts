@@ -17,25 +17,37 @@ import {
 
 describe('tcpdump argv', () => {
   it('streams packet-buffered pcap to stdout on the chosen interface', () => {
-    assert.deepEqual(tcpdumpArgv('tcpdump', { interface: 'any', filter: undefined, snaplen: undefined, count: undefined }), [
-      'tcpdump',
-      '-U',
-      '-n',
-      '--immediate-mode',
-      '-w',
-      '-',
-      '-i',
-      'any',
-    ]);
+    assert.deepEqual(
+      tcpdumpArgv('tcpdump', { interface: 'any', filter: undefined, snaplen: undefined, count: undefined }),
+      ['tcpdump', '-U', '-n', '--immediate-mode', '-w', '-', '-i', 'any'],
+    );
   });
 
   it('keeps the filter as ONE argument, quotes and all, after the options', () => {
-    const argv = tcpdumpArgv('/tmp/x/tcpdump', { interface: 'eth0', filter: `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`, snaplen: 96, count: 10 });
-    assert.deepEqual(argv.slice(6), ['-i', 'eth0', '-s', '96', '-c', '10', `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`]);
+    const argv = tcpdumpArgv('/tmp/x/tcpdump', {
+      interface: 'eth0',
+      filter: `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`,
+      snaplen: 96,
+      count: 10,
+    });
+    assert.deepEqual(argv.slice(6), [
+      '-i',
+      'eth0',
+      '-s',
+      '96',
+      '-c',
+      '10',
+      `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`,
+    ]);
   });
 
   it('passes the user argv as positional parameters of constant scripts', () => {
-    const capture = tcpdumpArgv('tcpdump', { interface: 'any', filter: 'port 53; rm -rf /', snaplen: undefined, count: undefined });
+    const capture = tcpdumpArgv('tcpdump', {
+      interface: 'any',
+      filter: 'port 53; rm -rf /',
+      snaplen: undefined,
+      count: undefined,
+    });
     const bounded = boundedCaptureArgv('sh', { limitSeconds: 10.2, stateDir: '/tmp/netdiag' }, capture);
     assert.equal(bounded[0], 'sh');
     assert.equal(bounded[1], '-c');
@@ -51,9 +63,11 @@ describe('tcpdump argv', () => {
     assert.ok(isUsageFailure("tcpdump: can't parse filter expression: syntax error\n"));
     assert.ok(isUsageFailure('tcpdump: illegal port number 99999 > 65535\n'));
     assert.ok(isUsageFailure('tcpdump: eth9: No such device exists\n(SIOCGIFHWADDR: No such device)\n'));
-    assert.ok(!isUsageFailure('tcpdump: eth0: You don\'t have permission to perform this capture on that device\n'));
+    assert.ok(!isUsageFailure("tcpdump: eth0: You don't have permission to perform this capture on that device\n"));
     assert.deepEqual(
-      tcpdumpErrorLines('tcpdump: listening on any, link-type LINUX_SLL2\n3 packets captured\n5 packets received by filter\n0 packets dropped by kernel\ntcpdump: boom\n'),
+      tcpdumpErrorLines(
+        'tcpdump: listening on any, link-type LINUX_SLL2\n3 packets captured\n5 packets received by filter\n0 packets dropped by kernel\ntcpdump: boom\n',
+      ),
       ['tcpdump: boom'],
     );
   });
@@ -61,12 +75,20 @@ describe('tcpdump argv', () => {
 
 /** The wrapper is shell; run it for real against a fake capture command (sleep-like) with /bin/sh. */
 describe('capture wrapper script', () => {
-  const fakeCapture = ['sh', '-c', 'trap "echo stopped-by-term; exit 0" TERM; echo started; while :; do sleep 0.1; done'];
+  const fakeCapture = [
+    'sh',
+    '-c',
+    'trap "echo stopped-by-term; exit 0" TERM; echo started; while :; do sleep 0.1; done',
+  ];
 
   const run = (limit: number, hb: number, drive: (stdin: NodeJS.WritableStream) => void) =>
     new Promise<{ code: number | null; out: string; ms: number; dir: string }>((resolve) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
-      const argv = boundedCaptureArgv('sh', { limitSeconds: limit, stateDir: dir, heartbeatTimeoutSeconds: hb, idleGraceSeconds: 100 }, fakeCapture);
+      const argv = boundedCaptureArgv(
+        'sh',
+        { limitSeconds: limit, stateDir: dir, heartbeatTimeoutSeconds: hb, idleGraceSeconds: 100 },
+        fakeCapture,
+      );
       const started = Date.now();
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
       let out = '';
@@ -110,7 +132,11 @@ describe('capture wrapper script', () => {
 
   it('passes the capture failure status through', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
-    const argv = boundedCaptureArgv('sh', { limitSeconds: 10, stateDir: dir }, ['sh', '-c', 'echo "bad filter" >&2; exit 1']);
+    const argv = boundedCaptureArgv('sh', { limitSeconds: 10, stateDir: dir }, [
+      'sh',
+      '-c',
+      'echo "bad filter" >&2; exit 1',
+    ]);
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -24,14 +24,19 @@ describe('viewer discovery', () => {
   });
 
   it('finds Wireshark under Program Files on Windows', () => {
-    const h = host('win32', { Path: 'C:\\Windows\\system32', ProgramFiles: 'C:\\Program Files' }, ['C:\\Program Files\\Wireshark\\Wireshark.exe']);
+    const h = host('win32', { Path: 'C:\\Windows\\system32', ProgramFiles: 'C:\\Program Files' }, [
+      'C:\\Program Files\\Wireshark\\Wireshark.exe',
+    ]);
     assert.equal(findViewer('wireshark', h), 'C:\\Program Files\\Wireshark\\Wireshark.exe');
     const t = host('win32', { Path: 'D:\\tools;C:\\Windows' }, ['D:\\tools\\tshark.exe']);
     assert.equal(findViewer('tshark', t), 'D:\\tools\\tshark.exe');
   });
 
   it('honours the override variable first', () => {
-    const h = host('linux', { PATH: '/usr/bin', NETDIAG_TSHARK: '/custom/tshark' }, ['/custom/tshark', '/usr/bin/tshark']);
+    const h = host('linux', { PATH: '/usr/bin', NETDIAG_TSHARK: '/custom/tshark' }, [
+      '/custom/tshark',
+      '/usr/bin/tshark',
+    ]);
     assert.equal(findViewer('tshark', h), '/custom/tshark');
   });
 
@@ -43,13 +48,24 @@ describe('viewer discovery', () => {
     ] as const) {
       assert.throws(
         () => findViewer('wireshark', host(platform, { PATH: '/usr/bin' }, [])),
-        (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && /Wireshark not found/.test(err.message) && hint.test(err.fix ?? ''),
+        (err: unknown) =>
+          err instanceof NetdiagError &&
+          err.exitCode === 3 &&
+          /Wireshark not found/.test(err.message) &&
+          hint.test(err.fix ?? ''),
       );
     }
   });
 
   it('builds live-from-stdin argv', () => {
-    assert.deepEqual(viewerArgv('wireshark', '/usr/bin/wireshark', 'ns/pod', []), ['/usr/bin/wireshark', '-k', '-i', '-', '-o', 'gui.window_title:ns/pod']);
+    assert.deepEqual(viewerArgv('wireshark', '/usr/bin/wireshark', 'ns/pod', []), [
+      '/usr/bin/wireshark',
+      '-k',
+      '-i',
+      '-',
+      '-o',
+      'gui.window_title:ns/pod',
+    ]);
     assert.deepEqual(viewerArgv('tshark', 'tshark', 'x', ['-Y', 'dns']), ['tshark', '-i', '-', '-Y', 'dns']);
   });
 });
