@@ -65,6 +65,15 @@ function decode(file: Buffer): Decoded {
   return { interfaces, packets, types: bs.map((b) => b.type), bodies: bs.map((b) => b.body) };
 }
 
+/** Polls `cond` (load on a shared 2-core machine makes fixed sleeps flaky). */
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for: ${what}`);
+    await sleep(5);
+  }
+}
+
 const payloadTag = (data: Buffer): string => /([ABC])-(\d+)$/.exec(data.toString('latin1'))![0];
 
 test('three inputs with interleaved timestamps come out in timestamp order', async () => {
@@ -166,7 +175,8 @@ test('buffering stays within the cap while the output is paused, then everything
   const inputs = sources.map((s, k) => merger.addInput(s, { name: `in${k}` }));
   merger.close();
   // Nobody reads the merger: after the first 1 KiB, inputs must fill to the cap and their sources pause.
-  await sleep(100);
+  await until(() => inputs.every((i) => i.stats.buffered === cap), 'every input filled to the cap');
+  await sleep(50); // and stay there
   for (const [k, input] of inputs.entries()) {
     assert.ok(input.stats.maxBuffered <= cap, `input ${k} buffered ${input.stats.maxBuffered} > ${cap}`);
     assert.equal(sources[k]!.readableEnded, false, `source ${k} was paused, not drained`);
@@ -215,7 +225,7 @@ test('the byte cap bounds buffering of large packets too', async () => {
   const input = merger.addInput(src, { name: 'big' });
   merger.addInput(idle, { name: 'idle' });
   merger.resume();
-  await sleep(50);
+  await until(() => input.stats.packets > 0, 'output despite the silent input');
   assert.ok(input.stats.maxBuffered <= 3, `held ${input.stats.maxBuffered} packets of 10 kB under a 30 kB cap`);
   assert.ok(input.stats.packets > 0, 'a full buffer stops waiting for a silent input after fullGraceMs');
   idle.end();
