@@ -30,10 +30,9 @@ net_up() {
     in_node "$i" ip addr replace "$(worker_ip "$i")/24" dev eth0
     in_node "$i" ip link set eth0 up
     in_node "$i" ip route replace default via "$HOST_IP"
-    # nodelocaldns listens on a link-local address of its own on every node, as kubespray sets it up.
-    in_node "$i" ip link show nodelocaldns >/dev/null 2>&1 || in_node "$i" ip link add nodelocaldns type dummy
-    in_node "$i" ip addr replace "$NODELOCALDNS_IP/32" dev nodelocaldns
-    in_node "$i" ip link set nodelocaldns up
+    # nodelocaldns listens on a link-local address of its own on every node. kubespray puts it on a dummy
+    # interface; this kernel has no dummy driver, and on lo it behaves the same for pods and the node.
+    in_node "$i" ip addr replace "$NODELOCALDNS_IP/32" dev lo
     in_node "$i" sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 \
       net.ipv4.conf.all.route_localnet=1 2>/dev/null || in_node "$i" sysctl -qw net.ipv4.ip_forward=1
     for ((j = 1; j <= n; j++)); do

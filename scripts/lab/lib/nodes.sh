@@ -55,6 +55,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   stream_server_address = "127.0.0.1"
   enable_unprivileged_ports = true
   enable_unprivileged_icmp = true
+  # This machine withholds CAP_SYS_RESOURCE, so runc may not lower a container's oom_score_adj below
+  # containerd's own (kubelet asks -998 for sandboxes); clamp instead of failing every sandbox.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
