@@ -100,8 +100,11 @@ export type PcapItem = { kind: 'header'; header: PcapHeader } | { kind: 'packet'
  * merger cap its buffered packets exactly).
  */
 export class PcapParser {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Unparsed input, in arrival order; `off` is the read position in chunks[0]. Joined only when a record spans
+   * chunks, and then only the chunks it needs, so tiny chunks never make parsing quadratic. */
+  private chunks: Buffer[] = [];
   private off = 0;
+  private avail = 0;
   private hdr: PcapHeader | undefined;
   private maxRecord = PCAP_MAX_RECORD;
 
@@ -112,54 +115,72 @@ export class PcapParser {
 
   /** Bytes received but not yet returned as items. */
   get pendingBytes(): number {
-    return this.buf.length - this.off;
+    return this.avail;
   }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (this.off >= this.buf.length) {
-      this.buf = chunk;
-    } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.off), chunk]);
-    }
-    this.off = 0;
+    this.chunks.push(chunk);
+    this.avail += chunk.length;
   }
 
   /** The next complete item, or undefined when more bytes are needed. Throws PcapFormatError on corrupt input. */
   next(): PcapItem | undefined {
-    const avail = this.buf.length - this.off;
     if (this.hdr === undefined) {
-      if (avail < PCAP_GLOBAL_HEADER_LENGTH) return undefined;
-      const header = parsePcapHeader(this.buf.subarray(this.off, this.off + PCAP_GLOBAL_HEADER_LENGTH));
-      this.off += PCAP_GLOBAL_HEADER_LENGTH;
+      const bytes = this.peek(PCAP_GLOBAL_HEADER_LENGTH);
+      if (bytes === undefined) return undefined;
+      const header = parsePcapHeader(bytes);
+      this.consume(PCAP_GLOBAL_HEADER_LENGTH);
       this.hdr = header;
       this.maxRecord = Math.max(header.snaplen, PCAP_MAX_RECORD);
       return { kind: 'header', header };
     }
-    if (avail < PCAP_RECORD_HEADER_LENGTH) return undefined;
-    const b = this.buf;
-    const o = this.off;
+    const head = this.peek(PCAP_RECORD_HEADER_LENGTH);
+    if (head === undefined) return undefined;
     const be = this.hdr.bigEndian;
-    const sec = be ? b.readUInt32BE(o) : b.readUInt32LE(o);
-    const frac = be ? b.readUInt32BE(o + 4) : b.readUInt32LE(o + 4);
-    const capLen = be ? b.readUInt32BE(o + 8) : b.readUInt32LE(o + 8);
-    const origLen = be ? b.readUInt32BE(o + 12) : b.readUInt32LE(o + 12);
+    const sec = be ? head.readUInt32BE(0) : head.readUInt32LE(0);
+    const frac = be ? head.readUInt32BE(4) : head.readUInt32LE(4);
+    const capLen = be ? head.readUInt32BE(8) : head.readUInt32LE(8);
+    const origLen = be ? head.readUInt32BE(12) : head.readUInt32LE(12);
     if (capLen > this.maxRecord) {
       throw new PcapFormatError(`corrupt pcap record: captured length ${capLen} exceeds ${this.maxRecord}`);
     }
-    if (avail < PCAP_RECORD_HEADER_LENGTH + capLen) return undefined;
-    const start = o + PCAP_RECORD_HEADER_LENGTH;
-    const data = b.subarray(start, start + capLen);
-    this.off = start + capLen;
+    const record = this.peek(PCAP_RECORD_HEADER_LENGTH + capLen);
+    if (record === undefined) return undefined;
+    const data = record.subarray(PCAP_RECORD_HEADER_LENGTH);
+    this.consume(PCAP_RECORD_HEADER_LENGTH + capLen);
     const tsNanos = BigInt(sec) * 1_000_000_000n + BigInt(this.hdr.nanos ? frac : frac * 1000);
     return { kind: 'packet', packet: { tsNanos, capLen, origLen, data } };
+  }
+
+  /** The first `n` unparsed bytes as one Buffer (a view when they sit in one chunk), or undefined if fewer. */
+  private peek(n: number): Buffer | undefined {
+    if (this.avail < n) return undefined;
+    const first = this.chunks[0]!;
+    if (first.length - this.off >= n) return first.subarray(this.off, this.off + n);
+    let count = 1;
+    for (let have = first.length - this.off; have < n; count++) have += this.chunks[count]!.length;
+    const joined = Buffer.concat([first.subarray(this.off), ...this.chunks.slice(1, count)]);
+    this.chunks.splice(0, count, joined);
+    this.off = 0;
+    return joined.subarray(0, n);
+  }
+
+  private consume(n: number): void {
+    this.avail -= n;
+    this.off += n;
+    while (this.chunks.length > 0 && this.off >= this.chunks[0]!.length) {
+      this.off -= this.chunks[0]!.length;
+      this.chunks.shift();
+    }
   }
 
   /** Call after the last push and after draining `next()`: reports what was cut short. */
   end(): PcapEnd {
     const end = { truncatedBytes: this.pendingBytes, headerMissing: this.hdr === undefined };
-    this.buf = Buffer.alloc(0);
+    this.chunks = [];
     this.off = 0;
+    this.avail = 0;
     return end;
   }
 }
