@@ -15,8 +15,8 @@ function body(template: string): string[] {
   return first < 0 ? [] : lines.slice(first);
 }
 
-const URI = /^(\s*)(-\s+)?uri:\s*(\S+)\s*$/;
-const SHA = /^(\s*)sha256:\s*\$\{SHA256\}\s*$/;
+const URI = /^(\s*)(-\s+)?uri:\s*(.+?)\s*$/;
+const SHA = /^(\s*)sha256:\s*(['"])\$\{SHA256\}\2\s*$/;
 
 /**
  * The manifest for one release. `sha256` maps archive file names (the last path segment of each uri) to their

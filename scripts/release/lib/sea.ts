@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { SEA_FUSE, inspectExecutable, seaFuseState, stripAuthenticode } from './binfmt.js';
+import { SEA_FUSE, inspectExecutable, seaFuseState, stripAuthenticode, verifyAdHocSignature } from './binfmt.js';
 import type { Platform } from './platforms.js';
 
 const run = promisify(execFile);
@@ -68,7 +68,7 @@ export async function buildSea(b: SeaBuild): Promise<{ blobBytes: number }> {
   await writeFile(configFile, JSON.stringify(seaConfig(b.bundle, blob, b.assets, b.codeCache), null, 2));
   await run(b.blobNode, ['--experimental-sea-config', configFile], { cwd: b.workDir });
   const blobBytes = await readFile(blob);
-  let executable = await readFile(b.nodeBinary);
+  let executable: Buffer = await readFile(b.nodeBinary);
   if (b.platform.format === 'pe') executable = stripAuthenticode(executable);
   await writeFile(b.output, executable);
   await chmod(b.output, 0o755);
@@ -91,6 +91,9 @@ export async function checkExecutable(file: string, platform: Platform, blob?: B
   if (info.arch !== platform.arch) throw new Error(`${where}: CPU ${info.arch}, expected ${platform.arch}`);
   if (seaFuseState(bytes) !== 'injected') throw new Error(`${where}: the SEA fuse is not set`);
   if (blob !== undefined && bytes.indexOf(blob) < 0) throw new Error(`${where}: the SEA blob is not in the binary`);
-  if (platform.format === 'macho' && !info.signed) throw new Error(`${where}: no code signature`);
+  if (platform.format === 'macho') {
+    const identifier = verifyAdHocSignature(bytes);
+    if (identifier !== 'kubectl-netdiag') throw new Error(`${where}: signed as ${identifier}`);
+  }
   if (platform.format === 'pe' && info.signed) throw new Error(`${where}: stale Authenticode signature`);
 }
