@@ -256,6 +256,29 @@ export class KubeClient {
     return this.call(`get namespace ${name}`, (o) => this.core.readNamespace({ name }, o), options);
   }
 
+  /** Creates a namespace (tests and scratch namespaces; commands never create namespaces behind the user's back). */
+  createNamespace(name: string, labels: Readonly<Record<string, string>> = {}, options?: CallOptions) {
+    return this.call(
+      `create namespace ${name}`,
+      (o) => this.core.createNamespace({ body: { metadata: { name, labels: { ...labels } } } }, o),
+      options,
+    );
+  }
+
+  /** Deletes a namespace and everything in it; a namespace already gone counts as deleted. */
+  async deleteNamespace(name: string, options?: CallOptions): Promise<void> {
+    let gone = false;
+    await this.call(`delete namespace ${name}`, (o) => this.core.deleteNamespace({ name }, o), {
+      ...options,
+      onFailure: (failure) => {
+        gone = failure.kind === 'not-found';
+        return options?.onFailure?.(failure);
+      },
+    }).catch((err: unknown) => {
+      if (!gone) throw err;
+    });
+  }
+
   async listNamespaces(options?: CallOptions) {
     return (await this.call('list namespaces', (o) => this.core.listNamespace({}, o), options)).items;
   }

@@ -75,6 +75,19 @@ export function transportCode(err: unknown, depth = 0): string | undefined {
   return transportCode(record.cause, depth + 1);
 }
 
+/** undici says only "fetch failed"; the reason (e.g. "bad port") is in the innermost cause. */
+function withInnerCause(err: unknown, message: string): string {
+  let inner: unknown = err;
+  for (
+    let depth = 0;
+    depth < 5 && typeof inner === 'object' && inner !== null && 'cause' in inner && inner.cause;
+    depth++
+  )
+    inner = inner.cause;
+  const innerMessage = inner instanceof Error ? inner.message : undefined;
+  return innerMessage && innerMessage !== message ? `${message}: ${innerMessage}` : message;
+}
+
 /** Parses an error body (string or object) into a Status when it is one. */
 export function parseApiStatus(body: unknown): ApiStatus | undefined {
   let value = body;
@@ -114,7 +127,7 @@ export function classifyFailure(err: unknown): ClassifiedFailure {
   if (code && TLS_CODES.has(code)) return { kind: 'tls', code, message };
   if (code && UNREACHABLE_CODES.has(code))
     return { kind: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'unreachable', code, message };
-  return { kind: 'other', code, message };
+  return { kind: 'other', code, message: withInnerCause(err, message) };
 }
 
 /** Context for turning a failure into a message: which server, which identity, what we were doing. */
