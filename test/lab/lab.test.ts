@@ -45,7 +45,8 @@ function pingLossPercent(from: string, to: string): number {
   return Number(m[1]);
 }
 
-const skip = !existsSync(kubeconfig) || process.getuid?.() !== 0 ? 'needs root and a running lab (scripts/lab/lab up)' : false;
+const skip =
+  !existsSync(kubeconfig) || process.getuid?.() !== 0 ? 'needs root and a running lab (scripts/lab/lab up)' : false;
 
 describe('lab', { skip }, () => {
   before(() => {
@@ -72,7 +73,19 @@ describe('lab', { skip }, () => {
       execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(manifest) });
     }
     kubectl('-n', ns, 'wait', '--for=condition=Ready', 'pod', '-l', 'app=lab-test', '--timeout=120s');
-    kubectl('-n', ns, 'expose', 'pod', 'tools-1', '--name', 'svc-iperf', '--port', '5201', '--selector', 'app=lab-test');
+    kubectl(
+      '-n',
+      ns,
+      'expose',
+      'pod',
+      'tools-1',
+      '--name',
+      'svc-iperf',
+      '--port',
+      '5201',
+      '--selector',
+      'app=lab-test',
+    );
   });
 
   after(() => {
@@ -114,7 +127,11 @@ describe('lab', { skip }, () => {
               name: 'web',
               image: 'ghcr.io/kubectl-netdiag/tools:0.1.0',
               imagePullPolicy: 'IfNotPresent',
-              command: ['sh', '-c', `while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb-${i}\\n' | nc -l -p 8080 -q 1; done`],
+              command: [
+                'sh',
+                '-c',
+                `while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb-${i}\\n' | nc -l -p 8080 -q 1; done`,
+              ],
             },
           ],
         },
@@ -143,10 +160,28 @@ describe('lab', { skip }, () => {
     assert.equal(inPod('tools-3', 'hostname').trim(), 'tools-3');
     assert.match(kubectl('-n', ns, 'logs', 'tools-3'), /tools-ready/);
     kubectl(
-      '-n', ns, 'debug', 'tools-3', '--image=ghcr.io/kubectl-netdiag/tools:0.1.0', '--target=tools',
-      '--image-pull-policy=IfNotPresent', '--attach=false', '-c', 'dbg', '--', 'sleep', '60',
+      '-n',
+      ns,
+      'debug',
+      'tools-3',
+      '--image=ghcr.io/kubectl-netdiag/tools:0.1.0',
+      '--target=tools',
+      '--image-pull-policy=IfNotPresent',
+      '--attach=false',
+      '-c',
+      'dbg',
+      '--',
+      'sleep',
+      '60',
     );
-    kubectl('-n', ns, 'wait', 'pod/tools-3', '--for=jsonpath={.status.ephemeralContainerStatuses[0].state.running}', '--timeout=60s');
+    kubectl(
+      '-n',
+      ns,
+      'wait',
+      'pod/tools-3',
+      '--for=jsonpath={.status.ephemeralContainerStatuses[0].state.running}',
+      '--timeout=60s',
+    );
     // The ephemeral container shares the target's process namespace: it sees iperf3.
     assert.match(kubectl('-n', ns, 'exec', 'tools-3', '-c', 'dbg', '--', 'ps', 'ax'), /iperf3 -s/);
   });
@@ -157,7 +192,10 @@ describe('lab', { skip }, () => {
     assert.ok(capped < 60, `expected ≤ ~50 Mbit/s under the fault, got ${capped.toFixed(1)}`);
     lab('fault', 'heal');
     const healed = iperfMbps('tools-1', 'tools-2');
-    assert.ok(healed > 3 * capped, `expected far more than ${capped.toFixed(1)} Mbit/s after heal, got ${healed.toFixed(1)}`);
+    assert.ok(
+      healed > 3 * capped,
+      `expected far more than ${capped.toFixed(1)} Mbit/s after heal, got ${healed.toFixed(1)}`,
+    );
   });
 
   it('fault loss drops packets on the node uplink and heal restores them', () => {

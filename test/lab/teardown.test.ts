@@ -51,6 +51,12 @@ describe('lab down and up', { skip }, () => {
     const nodes = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'nodes', '--no-headers'], {
       encoding: 'utf8',
     });
-    assert.equal(nodes.trim().split('\n').filter((l) => /\sReady\s/.test(l)).length, 3);
+    assert.equal(
+      nodes
+        .trim()
+        .split('\n')
+        .filter((l) => /\sReady\s/.test(l)).length,
+      3,
+    );
   });
 });
