@@ -45,6 +45,8 @@ class ConsumerGate extends Writable {
   constructor(
     private readonly target: Writable,
     describeLoss: (err?: Error) => string,
+    /** False for stdout, which Node does not close (its end callback may never come). */
+    private readonly endTarget = true,
   ) {
     super({ highWaterMark: 256 * 1024 });
     this.gone = new Promise((resolve) => {
@@ -81,7 +83,7 @@ class ConsumerGate extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (this.broken || this.target.writableEnded) {
+    if (this.broken || this.target.writableEnded || !this.endTarget) {
       callback();
       return;
     }
@@ -115,10 +117,13 @@ function fileOutput(path: string): CaptureOutput {
 }
 
 function stdoutOutput(): CaptureOutput {
-  const gate = new ConsumerGate(process.stdout, (err) =>
-    err && (err as NodeJS.ErrnoException).code === 'EPIPE'
-      ? 'the reader of stdout went away'
-      : `stdout failed: ${err?.message ?? 'closed'}`,
+  const gate = new ConsumerGate(
+    process.stdout,
+    (err) =>
+      err && (err as NodeJS.ErrnoException).code === 'EPIPE'
+        ? 'the reader of stdout went away'
+        : `stdout failed: ${err?.message ?? 'closed'}`,
+    false,
   );
   return {
     description: 'stdout',

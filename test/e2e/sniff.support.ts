@@ -176,9 +176,14 @@ export function waitPodsReady(namespace: string, selector: string, count: number
   }
 }
 
-/** Helper pods of netdiag anywhere in the cluster (should be none after every run). */
+/**
+ * Sniff helper pods (managed-by netdiag, named netdiag-sniff-*) anywhere in the cluster: none may be left after a
+ * run. Other commands' pods (other engineers' tests run at the same time) are not ours to judge.
+ */
 export function managedPods(): string[] {
-  return kubectlOk(['get', 'pods', '-A', '-l', MANAGED, '-o', 'name']).split('\n').filter(Boolean);
+  return kubectlOk(['get', 'pods', '-A', '-l', MANAGED, '-o', 'name'])
+    .split('\n')
+    .filter((name) => name.startsWith('pod/netdiag-sniff-'));
 }
 
 /** Names of running netdiag ephemeral containers of a pod. */
