@@ -50,7 +50,8 @@ function labUp(): void {
 
 describe('lab down and up', { skip }, () => {
   it('up recovers a lab whose processes were killed (as at the end of a session)', () => {
-    sh("pkill -9 -f 'netdiag-lab|bin/kube-' || true");
+    // pkill itself, not through a shell: a shell's command line would match the pattern and be killed too.
+    spawnSync('pkill', ['-9', '-f', 'netdiag-lab|bin/kube-']);
     labUp();
   });
 
