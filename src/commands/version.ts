@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { stringify as toYaml } from 'yaml';
 import { clientVersion } from '../lib/build-info.js';
 import { globalFlags, NetdiagCommand } from '../lib/command.js';
-import { ExitCode, NetdiagError, renderError } from '../lib/errors.js';
+import { ExitCode, NetdiagError } from '../lib/errors.js';
+import { reportError } from '../lib/output.js';
 
 /**
  * Prints the client version and, unless --client, the server's. Exit status: 0 when both are known (or --client);
@@ -54,9 +55,6 @@ export default class Version extends NetdiagCommand {
       else if (!flags.client) lines.push('Server Version: unknown (see error below)');
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    if (serverError) {
-      process.stderr.write(`${renderError(serverError, { verbose: this.globals.verbose }).lines.join('\n')}\n`);
-      process.exitCode = ExitCode.Environment;
-    }
+    if (serverError) reportError(serverError, this.globals.verbose);
   }
 }

@@ -4,13 +4,13 @@
  * their predicate accepts it instead of piling up containers on the user's pod.
  */
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
-import { formatDuration } from '../lib/duration.js';
 import type { KubeClient, V1EphemeralContainer, V1Pod } from './client.js';
 import type { ClassifiedFailure } from './failures.js';
 import {
   classifyAdmissionFailure,
   classifyContainerState,
   randomSuffix,
+  watchUntilRunning,
   type PodProgress,
   type WaitOptions,
 } from './pods.js';
@@ -151,30 +151,13 @@ export async function ensureEphemeralContainer(
     signal: wait.signal,
     onFailure: (failure) => classifyEphemeralPatchFailure(failure, options),
   });
-  let lastDetail = '';
-  const timeout = AbortSignal.timeout(wait.timeoutMs);
-  try {
-    await client.watchPod(
-      options.namespace,
-      options.pod,
-      (current) => {
-        const progress = classifyEphemeralProgress(current, name, where);
-        if (progress.state === 'running') return true;
-        if (progress.state === 'failed') throw progress.error;
-        if (progress.detail !== lastDetail) wait.onDetail?.(progress.detail);
-        lastDetail = progress.detail;
-        return undefined;
-      },
-      AbortSignal.any([wait.signal, timeout]),
-    );
-  } catch (err) {
-    if (timeout.aborted && !wait.signal.aborted) {
-      throw environmentError(
-        `ephemeral container ${name} in ${where} is not running after ${formatDuration(wait.timeoutMs)} (${lastDetail || 'no status yet'})`,
-        `check \`kubectl describe pod -n ${options.namespace} ${options.pod}\`, or raise --timeout`,
-      );
-    }
-    throw err;
-  }
+  await watchUntilRunning(
+    client,
+    options.namespace,
+    options.pod,
+    (current) => classifyEphemeralProgress(current, name, where),
+    wait,
+    `ephemeral container ${name} in ${where}`,
+  );
   return { name, reused: false };
 }

@@ -276,6 +276,8 @@ export interface WaitOptions {
   readonly signal: AbortSignal;
   /** Called with each new waiting detail (ContainerCreating, Pending ...), for progress output. */
   readonly onDetail?: (detail: string) => void;
+  /** How the user can allow more time, for the timeout error (e.g. "raise --pod-running-timeout"). */
+  readonly timeoutFix?: string;
 }
 
 /** Creates a helper pod, registers it with the session before waiting, and waits until it runs. */
@@ -295,22 +297,26 @@ export async function startHelperPod(
   return waitForPodRunning(client, options.namespace, created.metadata?.name ?? name, wait);
 }
 
-/** Watches a pod until all its containers run; any failure state or the timeout becomes a clear error. */
-export async function waitForPodRunning(
+/**
+ * Watches a pod until `classify` says running, turning a failure state into its error and the timeout into one that
+ * says what the pod was still waiting for. Shared by helper pods and ephemeral containers.
+ */
+export async function watchUntilRunning(
   client: KubeClient,
   namespace: string,
-  name: string,
+  podName: string,
+  classify: (pod: V1Pod | undefined) => PodProgress,
   wait: WaitOptions,
+  what: string,
 ): Promise<V1Pod> {
-  const where = `pod ${namespace}/${name}`;
-  let lastDetail = 'Pending';
+  let lastDetail = '';
   const timeout = AbortSignal.timeout(wait.timeoutMs);
   try {
     return await client.watchPod(
       namespace,
-      name,
+      podName,
       (pod) => {
-        const progress = classifyPodProgress(pod, where);
+        const progress = classify(pod);
         if (progress.state === 'running') return pod;
         if (progress.state === 'failed') throw progress.error;
         if (progress.detail !== lastDetail) wait.onDetail?.(progress.detail);
@@ -322,10 +328,21 @@ export async function waitForPodRunning(
   } catch (err) {
     if (timeout.aborted && !wait.signal.aborted) {
       throw environmentError(
-        `${where} is not running after ${formatDuration(wait.timeoutMs)} (still ${lastDetail})`,
-        `check \`kubectl describe pod -n ${namespace} ${name}\`, or raise --timeout`,
+        `${what} is not running after ${formatDuration(wait.timeoutMs)} (still ${lastDetail || 'without status'})`,
+        `check \`kubectl describe pod -n ${namespace} ${podName}\`${wait.timeoutFix ? `, or ${wait.timeoutFix}` : ''}`,
       );
     }
     throw err;
   }
+}
+
+/** Watches a pod until all its containers run; any failure state or the timeout becomes a clear error. */
+export function waitForPodRunning(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  wait: WaitOptions,
+): Promise<V1Pod> {
+  const where = `pod ${namespace}/${name}`;
+  return watchUntilRunning(client, namespace, name, (pod) => classifyPodProgress(pod, where), wait, where);
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flush, run, type Interfaces } from '@oclif/core';
-import { renderError } from './errors.js';
+import { reportError } from './output.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
@@ -18,9 +18,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     await run([...argv], { root, pjson });
     await flush();
   } catch (err) {
-    const rendered = renderError(err, { verbose: argv.includes('-v') || argv.includes('--verbose') });
-    process.stderr.write(`${rendered.lines.join('\n')}\n`);
-    process.exitCode = rendered.exitCode;
+    reportError(err, argv.includes('-v') || argv.includes('--verbose'));
   }
 }
 

@@ -11,7 +11,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { KubeClient, type KubeAccessOptions } from '../kube/client.js';
 import { RunSession } from '../kube/session.js';
 import { parseDuration } from './duration.js';
-import { colorEnabled, formatReport, OUTPUT_FORMATS, type OutputFormat, type Report } from './output.js';
+import { formatReport, OUTPUT_FORMATS, type OutputFormat, type Report } from './output.js';
 import { createProgress, progressMode, type Progress } from './progress.js';
 import { createRunAbort, type RunAbort } from './signals.js';
 
@@ -76,14 +76,12 @@ export abstract class NetdiagCommand extends Command {
   protected abort!: RunAbort;
   protected progress!: Progress;
   protected globals!: GlobalFlagValues;
-  protected colour = false;
   private clientInstance: KubeClient | undefined;
   private readonly sessions: RunSession[] = [];
 
   override async init(): Promise<void> {
     await super.init();
     this.abort = createRunAbort();
-    this.colour = colorEnabled(process.env, process.stdout.isTTY === true);
   }
 
   /**

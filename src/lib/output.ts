@@ -1,5 +1,5 @@
 import { stringify as toYaml } from 'yaml';
-import { usageError } from './errors.js';
+import { renderError, usageError } from './errors.js';
 
 /** `-o` values every report command accepts. */
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
@@ -76,4 +76,21 @@ export type Colour = keyof typeof SGR;
 
 export function paint(text: string, colour: Colour, enabled: boolean): string {
   return enabled ? `\u001b[${SGR[colour]}m${text}\u001b[0m` : text;
+}
+
+/** The `error:` / `fix:` lines of a rendered error as stderr text, the prefixes coloured when colour is on. */
+export function formatErrorLines(lines: readonly string[], colour: boolean): string {
+  return lines
+    .map((line) =>
+      line.replace(/^error:/, paint('error:', 'red', colour)).replace(/^fix:/, paint('fix:', 'yellow', colour)),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** Prints an error that ends the command on stderr and sets the process exit code from the contract. */
+export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.WriteStream = process.stderr): void {
+  const rendered = renderError(err, { verbose });
+  stderr.write(formatErrorLines(rendered.lines, colorEnabled(process.env, stderr.isTTY === true)));
+  process.exitCode = rendered.exitCode;
 }

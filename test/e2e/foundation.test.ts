@@ -529,6 +529,79 @@ describe('admission and preflight failures', () => {
     }
   });
 
+  it('PodSecurity: an ephemeral container with NET_ADMIN in a baseline namespace is rejected naming the level', async () => {
+    const baselineNs = `${ns}-baseline`;
+    await client.createNamespace(baselineNs, { 'pod-security.kubernetes.io/enforce': 'baseline' });
+    try {
+      const target = await client.createPod(baselineNs, {
+        metadata: { generateName: 'netdiag-e2e-target-' },
+        spec: {
+          nodeName: workerNode,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'app', image: TOOLS_IMAGE, command: ['sleep', '600'] }],
+        },
+      });
+      const name = target.metadata?.name ?? '';
+      await waitForPodRunning(client, baselineNs, name, { timeoutMs: 120_000, signal });
+      await assert.rejects(
+        ensureEphemeralContainer(
+          client,
+          {
+            namespace: baselineNs,
+            pod: name,
+            image: TOOLS_IMAGE,
+            command: ['sleep', '60'],
+            capabilities: ['NET_ADMIN'],
+          },
+          { timeoutMs: 60_000, signal },
+        ),
+        (err: unknown) =>
+          err instanceof NetdiagError &&
+          err.exitCode === 3 &&
+          new RegExp(`namespace "${baselineNs}" enforces PodSecurity "baseline".*NET_ADMIN`).test(err.message),
+      );
+      assert.equal((await client.readPod(baselineNs, name)).spec?.ephemeralContainers, undefined, 'nothing was added');
+    } finally {
+      await client.deleteNamespace(baselineNs);
+    }
+  });
+
+  it('resource quota exceeded at create is reported as such', async () => {
+    const quotaNs = `${ns}-quota`;
+    await client.createNamespace(quotaNs);
+    const session = new RunSession(client);
+    try {
+      const created = run('kubectl', ['create', 'quota', 'no-pods', '--hard=pods=0', '-n', quotaNs]);
+      assert.equal(created.status, 0, created.stderr);
+      // Quota admission needs the controller to have computed the quota's usage first.
+      await waitUntil(
+        'the quota to be computed',
+        async () =>
+          run('kubectl', ['get', 'quota', 'no-pods', '-n', quotaNs, '-o', 'jsonpath={.status.used.pods}']).stdout ===
+          '0'
+            ? true
+            : undefined,
+        60_000,
+      );
+      await assert.rejects(
+        startHelperPod(
+          client,
+          session,
+          { namespace: quotaNs, nodeName: workerNode, image: TOOLS_IMAGE, purpose: 'e2e-quota' },
+          { timeoutMs: 60_000, signal },
+        ),
+        (err: unknown) =>
+          err instanceof NetdiagError &&
+          err.exitCode === 3 &&
+          new RegExp(`resource quota in namespace "${quotaNs}" rejects .*exceeded quota`).test(err.message),
+      );
+      assert.equal(session.trackedPods.length, 0);
+    } finally {
+      await session.cleanup();
+      await client.deleteNamespace(quotaNs);
+    }
+  });
+
   it('forbidden: the restricted identity is told the exact verb/resource and a Role', async (t) => {
     if (!existsSync(restrictedKubeconfig)) return t.skip(`${restrictedKubeconfig} is absent (a lab fixture)`);
     const result = netdiag(['cleanup', '--kubeconfig', restrictedKubeconfig, '-n', 'default']);

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../../src/kube/client.js';
+import { localKubeconfig } from './local-kubeconfig.js';
 import { NetdiagError } from '../../../src/lib/errors.js';
 
 /**
@@ -48,18 +46,7 @@ describe('KubeClient requests', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-client-')), 'config');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        clusters: [
-          { name: 'local', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-        ],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'local', context: { cluster: 'local', user: 'u' } }],
-        'current-context': 'local',
-      }),
-    );
+    kubeconfig = localKubeconfig(port);
   });
   after(() => {
     server.closeAllConnections();

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KubeClient } from '../../../src/kube/client.js';
+import { localKubeconfig } from './local-kubeconfig.js';
 import {
   Channel,
   closeStdinFrame,
@@ -90,20 +88,7 @@ describe('execInPod streaming', () => {
     });
     server.on('connection', (socket, request) => handler(socket, new URL(request.url ?? '/', 'http://x')));
     await new Promise((resolve) => server.once('listening', resolve));
-    const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-exec-'));
-    const kubeconfig = path.join(dir, 'config');
-    const port = (server.address() as AddressInfo).port;
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        clusters: [
-          { name: 'local', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-        ],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'local', context: { cluster: 'local', user: 'u' } }],
-        'current-context': 'local',
-      }),
-    );
+    const kubeconfig = localKubeconfig((server.address() as AddressInfo).port);
     client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 5000 });
   });
   after(() => server.close());

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import {
   colorEnabled,
+  formatErrorLines,
   formatReport,
   formatTable,
   paint,
@@ -52,5 +53,13 @@ describe('output formatters', () => {
     assert.equal(colorEnabled({}, false), false);
     assert.equal(paint('x', 'red', false), 'x');
     assert.equal(paint('x', 'red', true), '\u001b[31mx\u001b[0m');
+  });
+  it('colours only the error/fix prefixes, and only when asked', () => {
+    const lines = ['error: pod "x" not found', 'fix: list pods', 'kind: Role'];
+    assert.equal(formatErrorLines(lines, false), 'error: pod "x" not found\nfix: list pods\nkind: Role\n');
+    assert.equal(
+      formatErrorLines(lines, true),
+      '\u001b[31merror:\u001b[0m pod "x" not found\n\u001b[33mfix:\u001b[0m list pods\nkind: Role\n',
+    );
   });
 });
