@@ -176,6 +176,8 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
       if (settled) return;
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
+      options.stdout?.off('error', onSinkError);
+      options.stderr?.off('error', onSinkError);
       action();
     };
     const fail = (err: unknown) =>
@@ -185,6 +187,17 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
       });
     const onAbort = () => fail(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // A sink that fails (EPIPE when a viewer quits, a full disk) would never drain: end the exec with its error.
+    const onSinkError = (err: Error) =>
+      fail(
+        environmentError(
+          `writing the output of \`${options.command[0]}\` failed: ${err.message}`,
+          'check where the output goes (pipe, disk space)',
+          { cause: err },
+        ),
+      );
+    options.stdout?.on('error', onSinkError);
+    options.stderr?.on('error', onSinkError);
 
     const deliver = (sink: Writable | undefined, payload: Buffer) => {
       if (!sink || payload.length === 0) return;

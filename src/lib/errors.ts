@@ -99,7 +99,7 @@ export function renderError(err: unknown, options: { verbose: boolean }): Render
   if (err instanceof InterruptedError) {
     return {
       exitCode: INTERRUPTED_EXIT_STATUS,
-      lines: [`interrupted (${err.signalName}); created objects were cleaned up`],
+      lines: [`interrupted (${err.signalName})`],
     };
   }
   if (err instanceof NetdiagError) {

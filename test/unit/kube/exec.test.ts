@@ -187,6 +187,30 @@ describe('execInPod streaming', () => {
     );
   });
 
+  it('ends the exec with a clear error when the sink fails (e.g. EPIPE)', async () => {
+    let closed = false;
+    handler = (socket) => {
+      socket.send(encodeFrame(Channel.Stdout, Buffer.from('first')));
+      socket.on('close', () => {
+        closed = true;
+      });
+    };
+    const brokenPipe = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    await assert.rejects(
+      execInPod(client, { namespace: 'ns', pod: 'p', command: ['tcpdump'], stdout: brokenPipe }),
+      (err: unknown) =>
+        err instanceof NetdiagError &&
+        err.exitCode === 3 &&
+        /writing the output of `tcpdump` failed: write EPIPE/.test(err.message),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(closed, true, 'the socket was closed');
+  });
+
   it('closes the socket and rejects with the reason when aborted', async () => {
     let closed = false;
     handler = (socket) => {
