@@ -15,6 +15,8 @@ export interface BundleOptions {
   readonly outfile: string;
   /** Version shown by oclif (package.json's version without the `v`). */
   readonly version: string;
+  /** Default true; false keeps names readable in CPU profiles. */
+  readonly minify?: boolean;
 }
 
 export interface BundleResult {
@@ -65,7 +67,7 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
     pjson: `export const PJSON = ${JSON.stringify(bundledPjson(pjson, options.version))};`,
   };
   const manifestPass = `${options.outfile}.manifest-pass.cjs`;
-  await esbuildCli(options.repoRoot, manifestPass, commandsDir, { ...virtual, manifest: 'export const MANIFEST = null;' });
+  await esbuildCli(options, manifestPass, commandsDir, { ...virtual, manifest: 'export const MANIFEST = null;' });
   const { stdout } = await promisify(execFile)(process.execPath, [manifestPass], {
     env: { ...process.env, NETDIAG_EMIT_OCLIF_MANIFEST: '1' },
     maxBuffer: 64 * 1024 * 1024,
@@ -76,7 +78,7 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
   if (ids.join(',') !== commands.map((c) => c.id).join(',')) {
     throw new Error(`oclif manifest has commands ${ids.join(',')}, src/commands has ${commands.map((c) => c.id)}`);
   }
-  const bytes = await esbuildCli(options.repoRoot, options.outfile, commandsDir, {
+  const bytes = await esbuildCli(options, options.outfile, commandsDir, {
     ...virtual,
     manifest: `export const MANIFEST = ${JSON.stringify(manifest)};`,
   });
@@ -84,7 +86,7 @@ export async function bundleCli(options: BundleOptions): Promise<BundleResult> {
 }
 
 async function esbuildCli(
-  repoRoot: string,
+  options: BundleOptions,
   outfile: string,
   commandsDir: string,
   virtual: { commands: string; pjson: string; manifest: string },
@@ -114,13 +116,13 @@ async function esbuildCli(
     },
   };
   const result = await build({
-    entryPoints: [join(repoRoot, 'scripts', 'release', 'bundle-entry.ts')],
+    entryPoints: [join(options.repoRoot, 'scripts', 'release', 'bundle-entry.ts')],
     outfile,
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'cjs',
-    minify: true,
+    minify: options.minify ?? true,
     keepNames: true,
     legalComments: 'none',
     sourcemap: false,

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { SEA_FUSE, inspectExecutable, seaFuseState, stripAuthenticode } from '../../../scripts/release/lib/binfmt.js';
+import {
+  SEA_FUSE,
+  inspectExecutable,
+  seaFuseState,
+  stripAuthenticode,
+  verifyAdHocSignature,
+} from '../../../scripts/release/lib/binfmt.js';
 import { PLATFORMS, archiveName, selectPlatforms } from '../../../scripts/release/lib/platforms.js';
 import { seaConfig } from '../../../scripts/release/lib/sea.js';
 
@@ -32,6 +39,53 @@ function macho(cpu: number, signed: boolean): Buffer {
   return b;
 }
 
+/**
+ * A Mach-O whose code (header, one LC_CODE_SIGNATURE, filler) spans 3 pages of 4 KiB, followed by a SuperBlob with
+ * one ad hoc CodeDirectory hashing those pages, as codesign/rcodesign lay it out.
+ */
+function adHocSignedMachO(identifier = 'kubectl-netdiag', flags = 0x2): Buffer {
+  const pageSize = 4096;
+  const codeLimit = 2 * pageSize + 100;
+  const code = Buffer.alloc(codeLimit, 0x5a);
+  code.writeUInt32LE(0xfeedfacf, 0);
+  code.writeUInt32LE(0x0100000c, 4);
+  code.writeUInt32LE(1, 16); // ncmds
+  code.writeUInt32LE(0x1d, 32); // LC_CODE_SIGNATURE
+  code.writeUInt32LE(16, 36);
+  code.writeUInt32LE(codeLimit, 40); // dataoff
+  const nCodeSlots = 3;
+  const ident = Buffer.from(`${identifier}\0`);
+  const cdHeader = 44;
+  const hashOffset = cdHeader + ident.length;
+  const cd = Buffer.alloc(hashOffset + nCodeSlots * 32);
+  cd.writeUInt32BE(0xfade0c02, 0);
+  cd.writeUInt32BE(cd.length, 4);
+  cd.writeUInt32BE(0x20400, 8);
+  cd.writeUInt32BE(flags, 12);
+  cd.writeUInt32BE(hashOffset, 16);
+  cd.writeUInt32BE(cdHeader, 20); // identOffset
+  cd.writeUInt32BE(nCodeSlots, 28);
+  cd.writeUInt32BE(codeLimit, 32);
+  cd[36] = 32; // hashSize
+  cd[37] = 2; // SHA-256
+  cd[39] = 12; // log2(page size)
+  ident.copy(cd, cdHeader);
+  code.writeUInt32LE(20 + cd.length, 44); // LC_CODE_SIGNATURE datasize: the load command is part of page 0
+  for (let i = 0; i < nCodeSlots; i++) {
+    createHash('sha256')
+      .update(code.subarray(i * pageSize, Math.min((i + 1) * pageSize, codeLimit)))
+      .digest()
+      .copy(cd, hashOffset + i * 32);
+  }
+  const superBlob = Buffer.alloc(20);
+  superBlob.writeUInt32BE(0xfade0cc0, 0);
+  superBlob.writeUInt32BE(20 + cd.length, 4);
+  superBlob.writeUInt32BE(1, 8);
+  superBlob.writeUInt32BE(0, 12); // slot 0: CodeDirectory
+  superBlob.writeUInt32BE(20, 16);
+  return Buffer.concat([code, superBlob, cd]);
+}
+
 /** A PE32+ header, optionally followed by a certificate table at the end of the file. */
 function pe(machine: number, certificate?: Buffer): Buffer {
   const peOffset = 0x80;
@@ -59,6 +113,16 @@ describe('executable format checks', () => {
   it('reads Mach-O CPU types and whether a code signature is present', () => {
     assert.deepEqual(inspectExecutable(macho(0x0100000c, true)), { format: 'macho', arch: 'arm64', signed: true });
     assert.deepEqual(inspectExecutable(macho(0x01000007, false)), { format: 'macho', arch: 'amd64', signed: false });
+  });
+
+  it('verifies an ad hoc Mach-O signature page by page', () => {
+    const signed = adHocSignedMachO();
+    assert.equal(verifyAdHocSignature(signed), 'kubectl-netdiag');
+    const tampered = Buffer.from(signed);
+    tampered.writeUInt8(tampered.readUInt8(5000) ^ 1, 5000);
+    assert.throws(() => verifyAdHocSignature(tampered), /page 1 does not match/);
+    assert.throws(() => verifyAdHocSignature(adHocSignedMachO('x', 0x10000)), /not ad hoc/);
+    assert.throws(() => verifyAdHocSignature(macho(0x0100000c, false)), /no LC_CODE_SIGNATURE/);
   });
 
   it('reads PE machines and removes an Authenticode table', () => {
