@@ -81,7 +81,7 @@ export function resolveAccess(
   env: NodeJS.ProcessEnv = process.env,
   home: string = homedir(),
 ): { merged: MergedKubeconfig; selection: AccessSelection } {
-  const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, home)));
+  const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, home), env));
   return { merged, selection: selectAccess(merged, access) };
 }
 
@@ -484,7 +484,7 @@ export class KubeClient {
 
   /** Context, cluster and user names of the merged kubeconfig, for completion. */
   static kubeconfigNames(access: KubeAccessOptions, env: NodeJS.ProcessEnv = process.env) {
-    const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, homedir())));
+    const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, homedir()), env));
     return {
       contexts: merged.contexts.map((entry) => entry.name),
       clusters: merged.clusters.map((entry) => entry.name),

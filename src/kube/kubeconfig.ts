@@ -4,7 +4,7 @@
  *
  * Rules implemented:
  * - `--kubeconfig FILE` wins and must exist; otherwise `KUBECONFIG` (path-list, missing files skipped, at least one
- *   must exist); otherwise `~/.kube/config`.
+ *   must exist); otherwise `~/.kube/config`; otherwise, inside a pod, its service account.
  * - Merging: for every named cluster/user/context the FIRST file that defines it wins; `current-context` comes from
  *   the first file that sets it.
  * - Relative file references (certificate-authority, client-certificate, client-key, tokenFile, exec command with a
@@ -44,13 +44,25 @@ export interface MergedKubeconfig {
 }
 
 export interface KubeconfigSource {
-  /** Files to load, in precedence order. */
+  /** Files to load, in precedence order (for `in-cluster`: the service account directory). */
   readonly paths: readonly string[];
   /** Where the list came from, for error messages. */
-  readonly origin: 'flag' | 'env' | 'default';
+  readonly origin: 'flag' | 'env' | 'default' | 'in-cluster';
 }
 
-export function kubeconfigSource(flag: string | undefined, env: NodeJS.ProcessEnv, home: string): KubeconfigSource {
+/** Where a pod's service account credentials are mounted. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Which kubeconfig to load: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else — like kubectl inside a
+ * pod — the pod's service account when `KUBERNETES_SERVICE_HOST` is set and its token is mounted.
+ */
+export function kubeconfigSource(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  home: string,
+  serviceAccountDir: string = SERVICE_ACCOUNT_DIR,
+): KubeconfigSource {
   if (flag) return { paths: [flag], origin: 'flag' };
   const list = env.KUBECONFIG;
   if (list && list.length > 0) {
@@ -58,12 +70,46 @@ export function kubeconfigSource(flag: string | undefined, env: NodeJS.ProcessEn
     // kubectl deduplicates the list, keeping the first occurrence.
     return { paths: [...new Set(paths)], origin: 'env' };
   }
-  return { paths: [path.join(home, '.kube', 'config')], origin: 'default' };
+  const defaultFile = path.join(home, '.kube', 'config');
+  if (!existsSync(defaultFile) && env.KUBERNETES_SERVICE_HOST && existsSync(path.join(serviceAccountDir, 'token'))) {
+    return { paths: [serviceAccountDir], origin: 'in-cluster' };
+  }
+  return { paths: [defaultFile], origin: 'default' };
+}
+
+/** A kubeconfig document for the pod's service account (server from KUBERNETES_SERVICE_HOST/PORT). */
+export function inClusterDocument(env: NodeJS.ProcessEnv, serviceAccountDir: string): RawRecord {
+  const host = env.KUBERNETES_SERVICE_HOST ?? '';
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const namespaceFile = path.join(serviceAccountDir, 'namespace');
+  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;
+  return {
+    clusters: [
+      { name: 'in-cluster', cluster: { server, 'certificate-authority': path.join(serviceAccountDir, 'ca.crt') } },
+    ],
+    users: [{ name: 'service-account', user: { tokenFile: path.join(serviceAccountDir, 'token') } }],
+    contexts: [
+      {
+        name: 'in-cluster',
+        context: { cluster: 'in-cluster', user: 'service-account', ...(namespace ? { namespace } : {}) },
+      },
+    ],
+    'current-context': 'in-cluster',
+  };
 }
 
 /** Reads the files of a source; missing files are an error only when none is usable or when named by --kubeconfig. */
-export function readKubeconfigFiles(source: KubeconfigSource): { path: string; text: string }[] {
+export function readKubeconfigFiles(
+  source: KubeconfigSource,
+  env: NodeJS.ProcessEnv = process.env,
+): { path: string; text: string }[] {
   const fix = 'pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config';
+  if (source.origin === 'in-cluster') {
+    const dir = source.paths[0] ?? SERVICE_ACCOUNT_DIR;
+    // JSON is YAML; the entry's "path" only names the origin in messages (its file references are absolute).
+    return [{ path: `${dir} (in-cluster service account)`, text: JSON.stringify(inClusterDocument(env, dir)) }];
+  }
   if (source.origin === 'flag') {
     const file = source.paths[0] ?? '';
     if (!existsSync(file)) throw environmentError(`kubeconfig ${file} does not exist (from --kubeconfig)`, fix);

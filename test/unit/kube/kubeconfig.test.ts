@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -162,5 +162,25 @@ describe('kubeconfig loading like kubectl', () => {
     assert.equal(client.server, 'https://prod.example:6443');
     assert.equal(client.namespace, 'default');
     assert.equal(client.contextName, 'prod');
+  });
+
+  it('falls back to the pod service account like kubectl in a pod', () => {
+    const saDir = path.join(dir, 'serviceaccount');
+    mkdirSync(saDir);
+    writeFileSync(path.join(saDir, 'token'), 'sa-token');
+    writeFileSync(path.join(saDir, 'namespace'), 'apps\n');
+    const podEnv = { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' };
+    const source = kubeconfigSource(undefined, podEnv, path.join(dir, 'no-home'), saDir);
+    assert.deepEqual(source, { paths: [saDir], origin: 'in-cluster' });
+    assert.equal(kubeconfigSource(undefined, {}, path.join(dir, 'no-home'), saDir).origin, 'default', 'not in a pod');
+    const selection = selectAccess(mergeKubeconfigs(readKubeconfigFiles(source, podEnv)), {});
+    assert.equal(selection.server, 'https://[fd00::1]:6443');
+    assert.equal(selection.namespace, 'apps');
+    assert.equal(selection.cluster['certificate-authority'], path.join(saDir, 'ca.crt'));
+    assert.equal(singleContextDocument(selection).users instanceof Array, true);
+    assert.equal(
+      (singleContextDocument(selection).users as { user: Record<string, string> }[])[0]?.user['token-file'],
+      path.join(saDir, 'token'),
+    );
   });
 });
