@@ -17,7 +17,7 @@ import { COMMANDS } from 'netdiag:commands';
 import { MANIFEST } from 'netdiag:manifest';
 import { PJSON } from 'netdiag:pjson';
 
-import { renderError } from '../../src/lib/errors.js';
+import { reportError } from '../../src/lib/output.js';
 
 /** The two private members of oclif's Plugin that the explicit strategy goes through. */
 interface PluginInternals {
@@ -58,9 +58,7 @@ async function main(argv: readonly string[]): Promise<void> {
     await run([...argv], { ignoreManifest: true, pjson, plugins: new Map([[plugin.name, plugin]]), root });
     await flush();
   } catch (err) {
-    const rendered = renderError(err, { verbose: argv.includes('-v') || argv.includes('--verbose') });
-    process.stderr.write(`${rendered.lines.join('\n')}\n`);
-    process.exitCode = rendered.exitCode;
+    reportError(err, argv.includes('-v') || argv.includes('--verbose'));
   }
 }
 

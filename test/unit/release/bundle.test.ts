@@ -83,9 +83,13 @@ describe('bundled CLI', { timeout: 120_000 }, () => {
     for (const id of expected) assert.match(help.stdout, new RegExp(`^  ${id.split(':')[0]}\\s`, 'm'), id);
     const client = await run(process.execPath, [outfile, 'version', '--client', '-o', 'json'], { cwd: dir, env });
     assert.equal((JSON.parse(client.stdout) as { client: { version: string } }).client.version, '9.8.7');
-    await assert.rejects(run(process.execPath, [outfile, 'no-such-command'], { cwd: dir, env }), (err: { code?: number }) => {
-      assert.notEqual(err.code, 0);
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, [outfile, 'no-such-command'], { cwd: dir, env }),
+      (err: { code?: number; stderr?: string }) => {
+        assert.notEqual(err.code, 0);
+        assert.match(err.stderr ?? '', /^error: .*no-such-command/m, 'rendered like src/lib/cli.ts does');
+        return true;
+      },
+    );
   });
 });
