@@ -23,7 +23,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { ClientOptions as WebSocketClientOptions } from 'ws';
-import { NetdiagError, usageError } from '../lib/errors.js';
+import { type NetdiagError, usageError } from '../lib/errors.js';
+import { sleep } from '../lib/signals.js';
 import { classifyFailure, toClusterError, type ClassifiedFailure } from './failures.js';
 import {
   kubeconfigSource,
@@ -163,14 +164,19 @@ export class KubeClient {
       if (options.signal?.aborted) throw options.signal.reason;
       const specific = options.onFailure?.(classifyFailure(err));
       if (specific) throw specific;
-      throw toClusterError(err, {
-        server: this.server,
-        contextName: this.contextName,
-        userName: this.selection.userName,
-        action,
-        requestTimeoutMs: this.requestTimeoutMs,
-      });
+      throw this.failureFor(err, action);
     }
+  }
+
+  /** The generic operator error (cause + fix naming server, context, user) for a failed request of this client. */
+  failureFor(err: unknown, action: string): NetdiagError {
+    return toClusterError(err, {
+      server: this.server,
+      contextName: this.contextName,
+      userName: this.selection.userName,
+      action,
+      requestTimeoutMs: this.requestTimeoutMs,
+    });
   }
 
   async serverVersion(options?: CallOptions): Promise<ServerVersion> {
@@ -397,9 +403,10 @@ export class KubeClient {
 
   /**
    * Watches one pod and calls `check` with every new state (and `undefined` when the pod is deleted) until `check`
-   * returns a value, which is then returned; if `check` throws, the watch stops and the error is rethrown. Starts with a GET so a state reached before the watch is not missed,
-   * and re-lists + re-watches when the server closes the watch. Bound the wait with the signal
-   * (e.g. `AbortSignal.any([run, AbortSignal.timeout(ms)])`); it rejects with the signal's reason.
+   * returns a value, which is then returned; if `check` throws, the watch stops and the error is rethrown. Starts
+   * with a GET so a state reached before the watch is not missed, and re-lists + re-watches when the server closes
+   * the watch. Bound the wait with the signal (e.g. `AbortSignal.any([run, AbortSignal.timeout(ms)])`); it rejects
+   * with the signal's reason. A watch the API refuses (403 ...) is an error, not a reason to retry.
    */
   async watchPod<T>(
     namespace: string,
@@ -410,16 +417,19 @@ export class KubeClient {
     const watch = new Watch(this.kubeConfig);
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      let pod: V1Pod | undefined;
-      try {
-        pod = await this.readPod(namespace, name, {
-          signal,
-          onFailure: (f) => (f.kind === 'not-found' ? new NetdiagError(2, 'gone') : undefined),
-        });
-      } catch (err) {
-        if (!(err instanceof NetdiagError && err.message === 'gone')) throw err;
-      }
+      let gone = false;
+      const pod = await this.readPod(namespace, name, {
+        signal,
+        onFailure: (failure) => {
+          gone = failure.kind === 'not-found';
+          return undefined;
+        },
+      }).catch((err: unknown) => {
+        if (!gone) throw err;
+        return undefined;
+      });
       const first = check(pod);
+      const watchStarted = Date.now();
       if (first !== undefined) return first;
       const outcome = await new Promise<{ value: T } | { error: unknown } | { closed: true }>((resolve) => {
         let controller: AbortController | undefined;
@@ -451,8 +461,20 @@ export class KubeClient {
                 finish({ error });
               }
             },
-            // A closed watch (server timeout, 410 Gone, network blip) is not an error: list again and re-watch.
-            () => finish({ closed: true }),
+            (err: unknown) => {
+              const status = (err as { statusCode?: unknown } | null)?.statusCode;
+              if (typeof status === 'number') {
+                finish({
+                  error: this.failureFor(
+                    { code: status, body: undefined, message: String(err) },
+                    `watch pod ${namespace}/${name}`,
+                  ),
+                });
+                return;
+              }
+              // A closed watch (server timeout, 410 Gone, network blip) is not an error: list again and re-watch.
+              finish({ closed: true });
+            },
           )
           .then((c) => {
             controller = c;
@@ -462,6 +484,8 @@ export class KubeClient {
       });
       if ('value' in outcome) return outcome.value;
       if ('error' in outcome) throw outcome.error;
+      // A watch that keeps closing at once (flapping network) must not become a busy loop of GETs.
+      if (Date.now() - watchStarted < 1000) await sleep(1000, signal);
     }
   }
 

@@ -12,7 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { KubeClient } from './client.js';
-import { classifyFailure, parseApiStatus, toClusterError, type ApiStatus } from './failures.js';
+import { classifyFailure, parseApiStatus, type ApiStatus } from './failures.js';
 
 export const STREAM_PROTOCOL_V5 = 'v5.channel.k8s.io';
 export const STREAM_PROTOCOL_V4 = 'v4.channel.k8s.io';
@@ -125,16 +125,7 @@ function upgradeError(status: number, body: string, options: ExecOptions, client
       'check the container name and that the pod is Running',
     );
   }
-  return toClusterError(
-    { code: status, body },
-    {
-      server: client.server,
-      contextName: client.contextName,
-      userName: client.selection.userName,
-      action: `exec into ${where}`,
-      requestTimeoutMs: client.requestTimeoutMs,
-    },
-  );
+  return client.failureFor({ code: status, body }, `exec into ${where}`);
 }
 
 /**
@@ -223,15 +214,7 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
     });
 
     socket.on('error', (err) => {
-      fail(
-        toClusterError(err, {
-          server: client.server,
-          contextName: client.contextName,
-          userName: client.selection.userName,
-          action: `exec into pod ${options.namespace}/${options.pod}`,
-          requestTimeoutMs: client.requestTimeoutMs,
-        }),
-      );
+      fail(client.failureFor(err, `exec into pod ${options.namespace}/${options.pod}`));
     });
 
     socket.on('open', () => {

@@ -390,6 +390,18 @@ describe('helper pods and exec (src/kube against the cluster)', () => {
     );
   });
 
+  it('reports an unknown container as bad input', async () => {
+    await assert.rejects(
+      execCapture(client, {
+        namespace: ns,
+        pod: helper.metadata?.name ?? '',
+        container: 'no-such-container',
+        command: ['true'],
+      }),
+      (err: unknown) => err instanceof NetdiagError && err.exitCode === 2 && /no-such-container/.test(err.message),
+    );
+  });
+
   it('aborting closes the exec', async () => {
     const controller = new AbortController();
     const started = Date.now();
