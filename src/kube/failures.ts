@@ -175,7 +175,7 @@ export function toClusterError(err: unknown, ctx: FailureContext): NetdiagError 
       );
     case 'forbidden':
       return environmentError(
-        `forbidden: ${failure.message}`,
+        `forbidden to ${ctx.action}: ${failure.message}`,
         'ask a cluster admin for this permission (docs/rbac.yaml lists what each command needs)',
         options,
       );

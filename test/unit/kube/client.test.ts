@@ -27,6 +27,27 @@ describe('KubeClient requests', () => {
           body: Buffer.concat(chunks).toString(),
         });
         if (request.url?.includes('/namespaces/slow/')) return; // never answers
+        if (request.url?.startsWith('/api/v1/namespaces/watched/pods?')) {
+          // A watch: one event that is not yet interesting, then the pod running.
+          response.writeHead(200, { 'content-type': 'application/json' });
+          const event = (phase: string) =>
+            `${JSON.stringify({ type: 'MODIFIED', object: { metadata: { name: 'x', resourceVersion: phase }, status: { phase } } })}\n`;
+          response.write(event('Pending'));
+          setTimeout(() => response.end(event('Running')), 50);
+          return;
+        }
+        if (request.url?.startsWith('/api/v1/namespaces/no-watch/pods?')) {
+          response.writeHead(403, { 'content-type': 'application/json' });
+          response.end(
+            JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'cannot watch pods' }),
+          );
+          return;
+        }
+        if (request.url?.includes('/namespaces/watched/') || request.url?.includes('/namespaces/no-watch/')) {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ metadata: { name: 'x', resourceVersion: '1' }, status: { phase: 'Pending' } }));
+          return;
+        }
         if (request.url?.includes('/namespaces/missing/')) {
           response.writeHead(404, { 'content-type': 'application/json' });
           response.end(
@@ -86,5 +107,36 @@ describe('KubeClient requests', () => {
       (err: unknown) =>
         err instanceof NetdiagError && err.exitCode === 2 && err.message === 'pod "x" not found in namespace "missing"',
     );
+  });
+
+  it('watchPod starts from a GET, follows watch events and stops when check answers', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 5000 });
+    const phases: (string | undefined)[] = [];
+    const result = await client.watchPod(
+      'watched',
+      'x',
+      (pod) => {
+        phases.push(pod?.status?.phase);
+        return pod?.status?.phase === 'Running' ? 'ready' : undefined;
+      },
+      AbortSignal.timeout(5000),
+    );
+    assert.equal(result, 'ready');
+    assert.deepEqual(phases, ['Pending', 'Pending', 'Running']);
+    const watchRequest = seen.find((request) => request.url.startsWith('/api/v1/namespaces/watched/pods?'));
+    const query = new URL(watchRequest?.url ?? '', 'http://x').searchParams;
+    assert.equal(query.get('watch'), 'true');
+    assert.equal(query.get('fieldSelector'), 'metadata.name=x');
+    assert.equal(query.get('resourceVersion'), '1', 'the watch continues from the GET');
+  });
+
+  it('watchPod fails at once when the API refuses the watch', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 5000 });
+    const started = Date.now();
+    await assert.rejects(
+      client.watchPod('no-watch', 'x', () => undefined, AbortSignal.timeout(10_000)),
+      (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && /forbidden/.test(err.message),
+    );
+    assert.ok(Date.now() - started < 3000, 'no retry loop');
   });
 });
