@@ -291,8 +291,10 @@ async function pumpStdin(socket: WebSocket, stdin: Readable): Promise<void> {
     if (socket.readyState !== WebSocket.OPEN) return;
     const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     const pending = send(encodeFrame(Channel.Stdin, bytes));
-    // Waiting for every send would serialise on round trips; only wait when a lot is queued.
+    // Waiting for every send would serialise on round trips; only wait when a lot is queued. A send that fails
+    // un-awaited means the socket is closing, which the 'close' handler reports, so its rejection is dropped here.
     if (socket.bufferedAmount > STDIN_HIGH_WATER) await pending;
+    else pending.catch(() => undefined);
   }
   if (socket.readyState === WebSocket.OPEN) await send(closeStdinFrame());
 }
