@@ -287,6 +287,20 @@ export async function startHelperPod(
   options: HelperPodOptions,
   wait: WaitOptions,
 ): Promise<V1Pod> {
+  // spec.nodeName bypasses the scheduler: a pod for a node that does not exist would stay Pending until the
+  // timeout, so an unknown node is reported now. Not being allowed to read nodes is no reason to stop here.
+  let unknownNode = false;
+  await client
+    .readNode(options.nodeName, {
+      signal: wait.signal,
+      onFailure: (failure) => {
+        unknownNode = failure.kind === 'not-found';
+        return undefined;
+      },
+    })
+    .catch((err: unknown) => {
+      if (unknownNode || wait.signal.aborted) throw err;
+    });
   const manifest = buildHelperPod(options, session.labels);
   const name = manifest.metadata?.name ?? '';
   const created = await client.createPod(options.namespace, manifest, {

@@ -513,6 +513,21 @@ async function assertHelperRejected(options: HelperPodOptions, cause: RegExp, ad
 describe('admission and preflight failures', () => {
   const signal = new AbortController().signal;
 
+  it('a helper pod for an unknown node is bad input, and nothing is created', async () => {
+    const session = new RunSession(client);
+    await assert.rejects(
+      startHelperPod(
+        client,
+        session,
+        { namespace: ns, nodeName: 'no-such-node.kube.local', image: TOOLS_IMAGE, purpose: 'e2e-node' },
+        { timeoutMs: 60_000, signal },
+      ),
+      (err: unknown) =>
+        err instanceof NetdiagError && err.exitCode === 2 && err.message === 'node "no-such-node.kube.local" not found',
+    );
+    assert.equal(session.trackedPods.length, 0);
+  });
+
   it('ImagePullBackOff with a bogus image → exit 3 naming the image', async () => {
     await assertHelperRejected(
       { namespace: ns, nodeName: workerNode, image: BOGUS_IMAGE, purpose: 'e2e-pull' },
