@@ -8,7 +8,7 @@
  * JSON V1Status, 4 resize), the rest is payload. v5 adds channel 255 "close": `[255, 0]` half-closes stdin, which is
  * how a remote `tar -x` learns that its input ended.
  */
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { KubeClient } from './client.js';
@@ -314,7 +314,6 @@ export async function execCapture(
   client: KubeClient,
   options: Omit<ExecOptions, 'stdout' | 'stderr'> & { maxBytes?: number },
 ): Promise<CapturedExec> {
-  const { Writable } = await import('node:stream');
   const limit = options.maxBytes ?? 16 * 1024 * 1024;
   const collector = () => {
     const chunks: Buffer[] = [];
