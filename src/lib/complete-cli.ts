@@ -41,6 +41,10 @@ async function candidatesFor(plan: Extract<CompletionPlan, { kind: 'cluster' }>)
       const client = KubeClient.fromAccess(access);
       return (await client.listPods(client.namespace, {})).map((pod) => pod.metadata?.name ?? '');
     }
+    case 'services': {
+      const client = KubeClient.fromAccess(access);
+      return (await client.listServices(client.namespace)).map((service) => service.metadata?.name ?? '');
+    }
   }
 }
 

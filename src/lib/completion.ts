@@ -32,7 +32,7 @@ export interface CompletionCommand {
 }
 
 /** Where the candidates for a value come from. */
-export type ValueSource = 'namespaces' | 'pods' | 'nodes' | 'contexts' | 'clusters' | 'users';
+export type ValueSource = 'namespaces' | 'pods' | 'nodes' | 'services' | 'contexts' | 'clusters' | 'users';
 
 /** Global flags that change which cluster the names come from. */
 export interface CompletionAccess {
@@ -67,6 +67,13 @@ const VALUE_SOURCES: Readonly<Record<string, ValueSource>> = {
   targets: 'pods',
 };
 
+/** `kind/` prefixes of target arguments whose names come from the cluster. */
+const TARGET_KINDS: readonly { prefix: string; source: ValueSource }[] = [
+  { prefix: 'pod', source: 'pods' },
+  { prefix: 'node', source: 'nodes' },
+  { prefix: 'svc', source: 'services' },
+];
+
 const ACCESS_FLAGS = new Set(['kubeconfig', 'context', 'cluster', 'user', 'namespace']);
 
 function findFlag(flags: readonly CompletionFlag[], word: string): CompletionFlag | undefined {
@@ -91,6 +98,20 @@ function valuePlan(
   // Files are the shell's job: directive 0 lets it complete paths.
   if (flag.name === 'kubeconfig') return { kind: 'static', candidates: [], directive: Directive.Default };
   const source = VALUE_SOURCES[flag.name];
+  if (source === 'pods') {
+    // Targets may be typed as kind/name (`node/worker1`, `svc/web`, `pod/web-1`): complete the name after the kind.
+    const typed = TARGET_KINDS.find((kind) => prefix.startsWith(`${kind.prefix}/`));
+    if (typed) {
+      const head = `${typed.prefix}/`;
+      return {
+        kind: 'cluster',
+        source: typed.source,
+        prefix: prefix.slice(head.length),
+        access,
+        candidatePrefix: candidatePrefix + head,
+      };
+    }
+  }
   if (source) return { kind: 'cluster', source, prefix, access, candidatePrefix };
   return { kind: 'static', candidates: [], directive: Directive.NoFileComp };
 }

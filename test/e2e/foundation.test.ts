@@ -171,6 +171,8 @@ describe('the executable', () => {
     const contexts = run(path.join(binDir, 'kubectl_complete-netdiag'), ['__complete', 'version', '--context', '']);
     assert.ok(contexts.stdout.split('\n').includes(client.contextName), contexts.stdout);
     assert.match(contexts.stdout, /:4\n$/);
+    const nodeTargets = run(path.join(binDir, 'kubectl_complete-netdiag'), ['sniff', 'node/']);
+    assert.ok(nodeTargets.stdout.split('\n').includes(`node/${workerNode}`), nodeTargets.stdout);
     // kubectl itself (>= 1.26) delegates `kubectl netdiag <TAB>` to the executable on PATH.
     const viaKubectl = run('kubectl', ['__complete', 'netdiag', 'cleanup', '-n', 'kube-sys']);
     assert.equal(viaKubectl.status, 0, viaKubectl.stderr);

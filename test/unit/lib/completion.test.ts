@@ -82,6 +82,24 @@ describe('planCompletion', () => {
     const positionalNode = planCompletion(commands, globals, ['node', 'check', 'w']);
     assert.equal(positionalNode.kind === 'cluster' && positionalNode.source, 'nodes');
   });
+  it('completes kind/name targets with the kind kept in the candidates', () => {
+    assert.deepEqual(planCompletion(commands, globals, ['sniff', 'node/wor']), {
+      kind: 'cluster',
+      source: 'nodes',
+      prefix: 'wor',
+      access: {},
+      candidatePrefix: 'node/',
+    });
+    const service = planCompletion(commands, globals, ['sniff', '-n', 'kube-system', 'svc/']);
+    assert.deepEqual(service, {
+      kind: 'cluster',
+      source: 'services',
+      prefix: '',
+      access: { namespace: 'kube-system' },
+      candidatePrefix: 'svc/',
+    });
+  });
+
   it('lets the shell complete files for --kubeconfig and stops after the last positional', () => {
     assert.deepEqual(planCompletion(commands, globals, ['cleanup', '--kubeconfig', '']), {
       kind: 'static',
