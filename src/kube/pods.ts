@@ -303,11 +303,13 @@ export async function startHelperPod(
     });
   const manifest = buildHelperPod(options, session.labels);
   const name = manifest.metadata?.name ?? '';
+  // Tracked before the create call: if the run is interrupted while the request is in flight, the pod may exist
+  // without us having seen the answer. Deleting a pod that was never created is harmless.
+  session.trackPod(options.namespace, name);
   const created = await client.createPod(options.namespace, manifest, {
     signal: wait.signal,
     onFailure: (failure) => classifyAdmissionFailure(failure, options.namespace, `helper pod ${name}`, 'create pods'),
   });
-  session.trackPod(options.namespace, created.metadata?.name ?? name);
   return waitForPodRunning(client, options.namespace, created.metadata?.name ?? name, wait);
 }
 

@@ -22,6 +22,7 @@ export interface TrackedPod {
 }
 
 export interface CleanupOutcome {
+  /** Pods that existed and were deleted. */
   readonly deleted: readonly TrackedPod[];
   /** Objects that could not be deleted, with the reason; `kubectl netdiag cleanup` is the remedy. */
   readonly failed: readonly { readonly resource: TrackedPod; readonly error: string }[];
@@ -50,7 +51,10 @@ export class RunSession {
     return `${MANAGED_SELECTOR},${SESSION_LABEL}=${this.id}`;
   }
 
-  /** Registers a pod for deletion; call right after the create call returns (before waiting on it). */
+  /**
+   * Registers a pod for deletion. Call it BEFORE the create request (pod names are generated client-side): an
+   * interruption during the request must not leave an untracked pod. Pods that turn out not to exist are skipped.
+   */
   trackPod(namespace: string, name: string): void {
     if (!this.pods.some((pod) => pod.namespace === namespace && pod.name === name))
       this.pods.push({ kind: 'pod', namespace, name });
@@ -87,8 +91,8 @@ export class RunSession {
       this.pods.map(async (pod) => {
         try {
           // Grace 0: helper pods hold no state, and a fast delete matters when the user is waiting on Ctrl-C.
-          await this.client.deletePod(pod.namespace, pod.name, { signal, gracePeriodSeconds: 0 });
-          deleted.push(pod);
+          if (await this.client.deletePod(pod.namespace, pod.name, { signal, gracePeriodSeconds: 0 }))
+            deleted.push(pod);
         } catch (err) {
           failed.push({ resource: pod, error: err instanceof Error ? err.message : String(err) });
         }

@@ -506,9 +506,14 @@ async function assertHelperRejected(options: HelperPodOptions, cause: RegExp, ad
       startHelperPod(client, session, options, { timeoutMs: 120_000, signal: new AbortController().signal }),
       (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && cause.test(err.message),
     );
-    assert.equal(session.trackedPods.length, admitted ? 1 : 0);
   } finally {
-    assert.deepEqual((await session.cleanup()).failed, []);
+    const outcome = await session.cleanup();
+    assert.deepEqual(outcome.failed, []);
+    assert.equal(
+      outcome.deleted.length,
+      admitted ? 1 : 0,
+      admitted ? 'the admitted pod was deleted' : 'nothing was created',
+    );
   }
 }
 
@@ -527,7 +532,7 @@ describe('admission and preflight failures', () => {
       (err: unknown) =>
         err instanceof NetdiagError && err.exitCode === 2 && err.message === 'node "no-such-node.kube.local" not found',
     );
-    assert.equal(session.trackedPods.length, 0);
+    assert.deepEqual(await session.cleanup(), { deleted: [], failed: [] }, 'nothing was created');
   });
 
   it('ImagePullBackOff with a bogus image → exit 3 naming the image', async () => {
