@@ -17,7 +17,11 @@ import {
  * is emitted (once); everything after it is dropped.
  */
 export class PcapRecordAligner extends Transform {
-  private carry: Buffer = Buffer.alloc(0);
+  /** Views of the unit (global header or record) that has begun but not ended: held back until it is whole. */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  /** Length of the current unit once its header has been read. */
+  private unitLength: number | undefined;
   private bigEndian: boolean | undefined;
   private written = 0;
   private limited = false;
@@ -34,50 +38,73 @@ export class PcapRecordAligner extends Transform {
     return this.written;
   }
 
+  // Zero-copy: whole units go out as views of the input chunks; only a header split across chunks is copied
+  // (at most 24 bytes). At tens of thousands of packets a second this keeps the garbage collector idle.
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     if (this.limited) {
       done();
       return;
     }
-    const data = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
-    let offset = 0;
+    let pos = 0;
     try {
-      for (;;) {
-        const unit = this.nextUnitLength(data, offset);
-        if (unit === undefined || offset + unit > data.length) break;
-        if (this.written + unit > this.maxBytes) {
+      while (pos < chunk.length) {
+        if (this.unitLength === undefined) {
+          const headerLength = this.bigEndian === undefined ? PCAP_GLOBAL_HEADER_LENGTH : PCAP_RECORD_HEADER_LENGTH;
+          if (this.partsLength + chunk.length - pos < headerLength) break;
+          this.unitLength = this.unitLengthOf(this.peek(headerLength, chunk, pos));
+        }
+        const rest = this.unitLength - this.partsLength;
+        if (chunk.length - pos < rest) break;
+        if (this.written + this.unitLength > this.maxBytes) {
           this.limited = true;
           break;
         }
-        offset += unit;
-        this.written += unit;
+        if (this.partsLength > 0) {
+          // The held-back beginning precedes everything of this chunk: out it goes first.
+          for (const part of this.parts) this.push(part);
+          this.parts = [];
+          this.partsLength = 0;
+        }
+        pos += rest;
+        this.written += this.unitLength;
+        this.unitLength = undefined;
       }
     } catch (err) {
       done(err as Error);
       return;
     }
-    if (offset > 0) this.push(data.subarray(0, offset));
-    this.carry = this.limited ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
-    if (this.limited) this.emit('limit');
+    // `pos` only moves when a unit is complete: [0, pos) of this chunk is whole units.
+    if (pos > 0) this.push(chunk.subarray(0, pos));
+    if (this.limited) {
+      this.parts = [];
+      this.partsLength = 0;
+      this.emit('limit');
+    } else if (pos < chunk.length) {
+      this.parts.push(chunk.subarray(pos));
+      this.partsLength += chunk.length - pos;
+    }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.droppedTailBytes = this.carry.length;
-    this.carry = Buffer.alloc(0);
+    this.droppedTailBytes = this.partsLength;
+    this.parts = [];
+    this.partsLength = 0;
     done();
   }
 
-  /** Length of the next whole unit (global header or record) at `offset`, or undefined if not yet known. */
-  private nextUnitLength(data: Buffer, offset: number): number | undefined {
-    const available = data.length - offset;
+  /** The first `length` bytes of the current unit: held-back parts first, then the chunk from `pos`. */
+  private peek(length: number, chunk: Buffer, pos: number): Buffer {
+    if (this.partsLength === 0) return chunk.subarray(pos, pos + length);
+    return Buffer.concat([...this.parts, chunk.subarray(pos, pos + length)]).subarray(0, length);
+  }
+
+  private unitLengthOf(header: Buffer): number {
     if (this.bigEndian === undefined) {
-      if (available < PCAP_GLOBAL_HEADER_LENGTH) return undefined;
-      this.bigEndian = parsePcapHeader(data.subarray(offset, offset + PCAP_GLOBAL_HEADER_LENGTH)).bigEndian;
+      this.bigEndian = parsePcapHeader(header).bigEndian;
       return PCAP_GLOBAL_HEADER_LENGTH;
     }
-    if (available < PCAP_RECORD_HEADER_LENGTH) return undefined;
-    const capLen = this.bigEndian ? data.readUInt32BE(offset + 8) : data.readUInt32LE(offset + 8);
+    const capLen = this.bigEndian ? header.readUInt32BE(8) : header.readUInt32LE(8);
     if (capLen > PCAP_MAX_RECORD) throw new Error(`corrupt pcap record: captured length ${capLen}`);
     return PCAP_RECORD_HEADER_LENGTH + capLen;
   }

@@ -19,7 +19,7 @@ export interface TcpdumpSpec {
  * from calling into NSS.
  */
 export function tcpdumpArgv(binary: string, spec: TcpdumpSpec): string[] {
-  const argv = [binary, '-U', '-n', '--immediate-mode', '-w', '-', '-i', spec.interface];
+  const argv = [binary, '-U', '-n', '-w', '-', '-i', spec.interface];
   if (spec.snaplen !== undefined) argv.push('-s', String(spec.snaplen));
   if (spec.count !== undefined) argv.push('-c', String(spec.count));
   if (spec.filter !== undefined && spec.filter.trim() !== '') argv.push(spec.filter);
