@@ -78,6 +78,8 @@ export abstract class NetdiagCommand extends Command {
   protected globals!: GlobalFlagValues;
   private clientInstance: KubeClient | undefined;
   private readonly sessions: RunSession[] = [];
+  /** The error the command ended with, rethrown after cleanup. */
+  private failure: unknown;
 
   override async init(): Promise<void> {
     await super.init();
@@ -129,8 +131,6 @@ export abstract class NetdiagCommand extends Command {
   override async catch(err: Error & { exitCode?: number }): Promise<void> {
     this.failure = err;
   }
-
-  private failure: unknown;
 
   override async finally(err: Error | undefined): Promise<void> {
     try {
