@@ -187,6 +187,14 @@ describe('global flags', () => {
     assert.match(result.stderr, /fix: use one of: /);
   });
 
+  it('--cluster and --user select kubeconfig entries; unknown ones are exit 2', () => {
+    const { clusterName, userName } = client.selection;
+    const ok = netdiag(['version', '--cluster', clusterName, '--user', userName, '-o', 'json']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assertErrorLines(netdiag(['version', '--cluster', 'no-such-cluster']), 2, /cluster "no-such-cluster" not found/);
+    assertErrorLines(netdiag(['version', '--user', 'no-such-user']), 2, /user "no-such-user" not found/);
+  });
+
   it('--kubeconfig missing → exit 3, one error line naming the file', () => {
     const missing = path.join(scratch, 'missing-kubeconfig');
     const result = netdiag(['cleanup', '--kubeconfig', missing]);
