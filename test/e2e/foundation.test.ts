@@ -370,6 +370,33 @@ describe('helper pods and exec (src/kube against the cluster)', () => {
     assert.equal(hash.digest('hex'), remoteHash);
   });
 
+  it('a slow consumer holds back a fast remote producer (memory stays bounded)', async () => {
+    const total = 32 * 1024 * 1024;
+    let bytes = 0;
+    let maxQueued = 0;
+    const slowSink = new Writable({
+      highWaterMark: 64 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        maxQueued = Math.max(maxQueued, slowSink.writableLength);
+        setTimeout(callback, 1);
+      },
+    });
+    const result = await execInPod(client, {
+      namespace: ns,
+      pod: helper.metadata?.name ?? '',
+      command: ['head', '-c', String(total), '/dev/zero'],
+      stdout: slowSink,
+    });
+    // exec does not end sinks: what it handed over may still be queued in the sink.
+    await new Promise<void>((resolve) => slowSink.end(resolve));
+    assert.equal(result.exitCode, 0);
+    assert.equal(bytes, total);
+    assert.ok(result.pauses > 0, 'the socket was paused');
+    // Without flow control the API server would push the 32 MiB far faster than 1 chunk/ms is consumed.
+    assert.ok(maxQueued < 4 * 1024 * 1024, `queued at most ${maxQueued} bytes`);
+  });
+
   it('streams 1 MB in through stdin and half-closes it (v5)', async () => {
     const input = randomBytes(1_000_000);
     const result = await execCapture(client, {
