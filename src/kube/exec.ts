@@ -8,7 +8,7 @@
  * JSON V1Status, 4 resize), the rest is payload. v5 adds channel 255 "close": `[255, 0]` half-closes stdin, which is
  * how a remote `tar -x` learns that its input ended.
  */
-import { Writable, type Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { KubeClient } from './client.js';
@@ -76,6 +76,9 @@ export function execQuery(options: {
   return query;
 }
 
+/** What can feed a remote stdin. */
+export type ExecInput = AsyncIterable<Uint8Array | string>;
+
 export interface ExecOptions {
   readonly namespace: string;
   readonly pod: string;
@@ -87,8 +90,11 @@ export interface ExecOptions {
   readonly stdout?: Writable;
   /** Receives stderr bytes. Not ended by exec. */
   readonly stderr?: Writable;
-  /** Sent to the remote stdin; its end half-closes stdin (needs v5, Kubernetes ≥ 1.30). */
-  readonly stdin?: Readable;
+  /**
+   * Sent to the remote stdin; its end half-closes stdin (needs v5, Kubernetes ≥ 1.30). Any async iterable of bytes:
+   * a Node Readable, a tar-stream pack, a generator.
+   */
+  readonly stdin?: ExecInput;
   /** Aborting closes the socket; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
 }
@@ -281,15 +287,15 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
   });
 }
 
-/** Copies a Readable to the stdin channel, waiting when the socket's send buffer is large, then half-closes stdin. */
-async function pumpStdin(socket: WebSocket, stdin: Readable): Promise<void> {
+/** Copies the input to the stdin channel, waiting when the socket's send buffer is large, then half-closes stdin. */
+async function pumpStdin(socket: WebSocket, stdin: ExecInput): Promise<void> {
   const send = (frame: Buffer) =>
     new Promise<void>((resolve, reject) => {
       socket.send(frame, { binary: true }, (err) => (err ? reject(err) : resolve()));
     });
   for await (const chunk of stdin) {
     if (socket.readyState !== WebSocket.OPEN) return;
-    const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const pending = send(encodeFrame(Channel.Stdin, bytes));
     // Waiting for every send would serialise on round trips; only wait when a lot is queued. A send that fails
     // un-awaited means the socket is closing, which the 'close' handler reports, so its rejection is dropped here.

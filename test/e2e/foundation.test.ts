@@ -11,9 +11,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import tarStream from 'tar-stream';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { KubeClient, type V1Pod } from '../../src/kube/client.js';
 import { ensureEphemeralContainer } from '../../src/kube/ephemeral.js';
@@ -407,6 +408,23 @@ describe('helper pods and exec (src/kube against the cluster)', () => {
     });
     assert.equal(result.exitCode, 0, result.stderr);
     assert.equal(result.stdout.toString().split(/\s+/)[0], createHash('sha256').update(input).digest('hex'));
+  });
+
+  it('uploads a tar archive through stdin (tar sees the end of its input)', async () => {
+    const content = randomBytes(200_000);
+    const archive = tarStream.pack();
+    archive.entry({ name: 'netdiag/upload.bin', mode: 0o644 }, content);
+    archive.finalize();
+    const pod = helper.metadata?.name ?? '';
+    const untar = await execCapture(client, {
+      namespace: ns,
+      pod,
+      command: ['tar', '-xf', '-', '-C', '/tmp'],
+      stdin: archive.pipe(new PassThrough()),
+    });
+    assert.equal(untar.exitCode, 0, untar.stderr);
+    const check = await execCapture(client, { namespace: ns, pod, command: ['cat', '/tmp/netdiag/upload.bin'] });
+    assert.deepEqual(check.stdout, content);
   });
 
   it('returns remote exit codes and keeps stderr apart', async () => {
