@@ -77,6 +77,11 @@ export default class Sniff extends NetdiagCommand {
       description: 'Live packet/byte/rate statistics on stderr (default: on when stderr is a terminal).',
       allowNo: true,
     }),
+    immediate: Flags.boolean({
+      description:
+        'tcpdump --immediate-mode: deliver each packet at once (lower latency, more CPU per packet). Default: on for --wireshark/--tshark, off otherwise.',
+      allowNo: true,
+    }),
     resolve: Flags.boolean({
       description: 'Name resolution records (pod/Service names) in pcapng output.',
       default: true,
@@ -142,6 +147,7 @@ export default class Sniff extends NetdiagCommand {
         filter: flags.filter,
         snaplen: flags.snaplen === undefined ? undefined : parsePositiveInt(flags.snaplen, '--snaplen', MAX_SNAPLEN),
         count: flags.count === undefined ? undefined : parsePositiveInt(flags.count, '--count'),
+        immediate: flags.immediate ?? viewer !== undefined,
       },
       mode: (flags.privileged ? 'node' : flags.mode) as RequestedMode,
       helperImage: resolveToolsImage(flags.image, process.env, fileConfig),

@@ -10,16 +10,21 @@ export interface TcpdumpSpec {
   readonly filter: string | undefined;
   readonly snaplen: number | undefined;
   readonly count: number | undefined;
+  /**
+   * --immediate-mode: packets leave the kernel as they arrive instead of when a ring block fills or its 1 s timeout
+   * passes. Lower latency (live viewers, time to first packet) at more CPU per packet, which costs throughput on a
+   * busy node; so it is the default for live viewers only.
+   */
+  readonly immediate: boolean;
 }
 
 /**
- * `tcpdump -U -n --immediate-mode -w - -i IFACE [-s N] [-c N] [FILTER]`.
- * -U flushes after every packet so the stream never sits in a stdio buffer; --immediate-mode delivers packets as
- * they arrive instead of when the kernel's ring block times out (time to first packet); -n keeps a static tcpdump
- * from calling into NSS.
+ * `tcpdump -U -n [--immediate-mode] -w - -i IFACE [-s N] [-c N] [FILTER]`.
+ * -U flushes after every packet so the stream never sits in a stdio buffer; -n keeps a static tcpdump from calling
+ * into NSS.
  */
 export function tcpdumpArgv(binary: string, spec: TcpdumpSpec): string[] {
-  const argv = [binary, '-U', '-n', '-w', '-', '-i', spec.interface];
+  const argv = [binary, '-U', '-n', ...(spec.immediate ? ['--immediate-mode'] : []), '-w', '-', '-i', spec.interface];
   if (spec.snaplen !== undefined) argv.push('-s', String(spec.snaplen));
   if (spec.count !== undefined) argv.push('-c', String(spec.count));
   if (spec.filter !== undefined && spec.filter.trim() !== '') argv.push(spec.filter);

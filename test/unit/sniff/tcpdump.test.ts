@@ -18,8 +18,27 @@ import {
 describe('tcpdump argv', () => {
   it('streams packet-buffered pcap to stdout on the chosen interface', () => {
     assert.deepEqual(
-      tcpdumpArgv('tcpdump', { interface: 'any', filter: undefined, snaplen: undefined, count: undefined }),
-      ['tcpdump', '-U', '-n', '--immediate-mode', '-w', '-', '-i', 'any'],
+      tcpdumpArgv('tcpdump', {
+        interface: 'any',
+        filter: undefined,
+        snaplen: undefined,
+        count: undefined,
+        immediate: false,
+      }),
+      ['tcpdump', '-U', '-n', '-w', '-', '-i', 'any'],
+    );
+  });
+
+  it('adds --immediate-mode when asked (live viewers)', () => {
+    assert.deepEqual(
+      tcpdumpArgv('tcpdump', {
+        interface: 'any',
+        filter: undefined,
+        snaplen: undefined,
+        count: undefined,
+        immediate: true,
+      }).slice(0, 4),
+      ['tcpdump', '-U', '-n', '--immediate-mode'],
     );
   });
 
@@ -29,6 +48,7 @@ describe('tcpdump argv', () => {
       filter: `port 53 and host 10.0.0.1 or 'quoted'"$(reboot)"`,
       snaplen: 96,
       count: 10,
+      immediate: true,
     });
     assert.deepEqual(argv.slice(6), [
       '-i',
@@ -47,6 +67,7 @@ describe('tcpdump argv', () => {
       filter: 'port 53; rm -rf /',
       snaplen: undefined,
       count: undefined,
+      immediate: false,
     });
     const bounded = boundedCaptureArgv('sh', { limitSeconds: 10.2, stateDir: '/tmp/netdiag' }, capture);
     assert.equal(bounded[0], 'sh');
