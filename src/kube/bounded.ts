@@ -14,7 +14,10 @@ export interface Bound {
   readonly killAfterSeconds?: number;
 }
 
-/** `['timeout', '-s', 'TERM', '-k', '5', '<secs>', ...argv]` — the short options busybox and coreutils both accept. */
+/**
+ * `['timeout', '-s', 'TERM', '-k', '5', '<secs>', ...argv]` — the short options busybox and coreutils both accept.
+ * The wrapped command exits 124 when the bound fired (125–127 are timeout's own errors).
+ */
 export function boundedArgv(argv: readonly string[], bound: Bound): string[] {
   if (argv.length === 0) throw usageError('nothing to run', 'pass a command');
   if (!Number.isFinite(bound.seconds) || bound.seconds <= 0) {
@@ -24,6 +27,3 @@ export function boundedArgv(argv: readonly string[], bound: Bound): string[] {
   const kill = bound.killAfterSeconds ?? 5;
   return ['timeout', '-s', bound.signal ?? 'TERM', '-k', String(kill), seconds, ...argv];
 }
-
-/** `timeout` exits 124 when the bound fired (125–127 are timeout's own errors); callers treat 124 as "ran its course". */
-export const TIMEOUT_EXPIRED_STATUS = 124;

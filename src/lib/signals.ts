@@ -53,14 +53,6 @@ export function createRunAbort(
   };
 }
 
-/** Rejects with the signal's reason as soon as it aborts; for racing a wait against cancellation. */
-export function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
 /** Sleeps `ms` unless the signal aborts first (then rejects with its reason). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
