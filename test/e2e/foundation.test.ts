@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import tarStream from 'tar-stream';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { KubeClient, type V1Pod } from '../../src/kube/client.js';
+import { boundedArgv } from '../../src/kube/bounded.js';
 import { ensureEphemeralContainer } from '../../src/kube/ephemeral.js';
 import { execCapture, execInPod } from '../../src/kube/exec.js';
 import { startHelperPod, waitForPodRunning, type HelperPodOptions } from '../../src/kube/pods.js';
@@ -455,6 +456,17 @@ describe('helper pods and exec (src/kube against the cluster)', () => {
       }),
       (err: unknown) => err instanceof NetdiagError && err.exitCode === 2 && /no-such-container/.test(err.message),
     );
+  });
+
+  it('boundedArgv stops a remote command at its bound in the tools image (exit 124)', async () => {
+    const started = Date.now();
+    const result = await execCapture(client, {
+      namespace: ns,
+      pod: helper.metadata?.name ?? '',
+      command: boundedArgv(['sleep', '60'], { seconds: 2 }),
+    });
+    assert.equal(result.exitCode, 124, result.stderr);
+    assert.ok(Date.now() - started < 15_000);
   });
 
   it('aborting closes the exec', async () => {
