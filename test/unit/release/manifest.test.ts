@@ -92,6 +92,19 @@ describe('committed manifests', () => {
     assert.equal(committed, rendered);
   });
 
+  it('plugin.yaml is the rendering of krew-manifest/netdiag.yaml (rerun the release after editing the template)', async () => {
+    const committed = await readFile(new URL('plugin.yaml', repo), 'utf8');
+    const m = parseYaml(committed) as Manifest;
+    const first = m.spec.platforms[0];
+    assert.ok(first);
+    const rendered = renderManifest(template, {
+      version: m.spec.version,
+      baseUrl: first.uri.slice(0, first.uri.lastIndexOf('/')),
+      sha256: new Map(m.spec.platforms.map((p) => [p.uri.split('/').pop() ?? '', p.sha256])),
+    });
+    assert.equal(committed, rendered);
+  });
+
   it('plugin.yaml is a valid manifest of the package version for all five platforms', async () => {
     const m = parseYaml(await readFile(new URL('plugin.yaml', repo), 'utf8')) as Manifest;
     assert.deepEqual(validateManifest(m, `${m.metadata.name}.yaml`), { errors: [], warnings: [] });
