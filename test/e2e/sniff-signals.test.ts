@@ -105,4 +105,20 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
     );
     assert.equal(capinfos(file).status, 0, 'what the killed client wrote is still readable');
   });
+
+  it('target pod deleted mid-capture: clear message, valid partial file, exit 3', async () => {
+    kubectlOk(['apply', '-f', '-'], dnsLoopPod(ns, 'victim', { nodeName: 'worker2.kube.local' }));
+    waitPodsReady(ns, 'app=victim', 1);
+    const file = path.join(dir, 'victim.pcap');
+    const capture = netdiag(['sniff', 'victim', '-n', ns, '-f', 'port 53', '-o', file]);
+    await waitFor('the capture to start', () => /capturing /.test(capture.stderrSoFar()), 120_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    kubectlOk(['delete', 'pod', '-n', ns, 'victim', '--wait=false']);
+    const run = await capture.done;
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stderr, new RegExp(`error: target pod ${ns}/victim (was|is being) deleted during the capture`));
+    const info = capinfos(file);
+    assert.equal(info.status, 0, info.stderr);
+    assert.ok(Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0) > 0, 'packets captured before the deletion are kept');
+  });
 });
