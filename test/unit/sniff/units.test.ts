@@ -41,6 +41,7 @@ describe('sniff units', () => {
 
   it('formats byte counts', () => {
     assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(900.2884), '900 B');
     assert.equal(formatBytes(1536), '1.5 KiB');
     assert.equal(formatBytes(3 * 1024 ** 3), '3.0 GiB');
   });
