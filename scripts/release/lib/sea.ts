@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { SEA_FUSE, inspectExecutable, seaFuseState, stripAuthenticode, verifyAdHocSignature } from './binfmt.js';
@@ -65,8 +65,10 @@ export interface SeaBuild {
 export async function buildSea(b: SeaBuild): Promise<{ blobBytes: number }> {
   const blob = join(b.workDir, 'sea-prep.blob');
   const configFile = join(b.workDir, 'sea-config.json');
-  await writeFile(configFile, JSON.stringify(seaConfig(b.bundle, blob, b.assets, b.codeCache), null, 2));
-  await run(b.blobNode, ['--experimental-sea-config', configFile], { cwd: b.workDir });
+  // `main` is recorded in the blob as given: relative to the bundle's directory, so the blob (and the archive)
+  // does not depend on where the release was built.
+  await writeFile(configFile, JSON.stringify(seaConfig(basename(b.bundle), blob, b.assets, b.codeCache), null, 2));
+  await run(b.blobNode, ['--experimental-sea-config', configFile], { cwd: dirname(b.bundle) });
   const blobBytes = await readFile(blob);
   let executable: Buffer = await readFile(b.nodeBinary);
   if (b.platform.format === 'pe') executable = stripAuthenticode(executable);
