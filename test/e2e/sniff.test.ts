@@ -24,6 +24,7 @@ import {
   netdiag,
   tcpdumpsInPod,
   tshark,
+  waitFor,
   waitPodsReady,
 } from './sniff.support.js';
 
@@ -88,7 +89,8 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
 
   it('-o - streams a pcap tshark reads from stdin (a shell pipe, as users type it)', () => {
     // Node's own stdio pipes are socketpairs, which `tshark -r -` refuses; a shell pipeline gives a real pipe.
-    const script = '"$0" sniff dnsloop -n "$1" -f "port 53" -o - --duration 6s -q | tshark -r - -Y dns; echo "status=${PIPESTATUS[0]}"';
+    const script =
+      '"$0" sniff dnsloop -n "$1" -f "port 53" -o - --duration 6s -q | tshark -r - -Y dns; echo "status=${PIPESTATUS[0]}"';
     const run = spawnSync('bash', ['-c', script, cli, ns], { env, encoding: 'utf8', timeout: 120_000 });
     assert.match(run.stdout, /status=0/, run.stderr);
     assert.match(run.stdout, /Standard query 0x[0-9a-f]+ A kubernetes\.default/);
@@ -140,6 +142,74 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     assert.match(hosts.stdout, new RegExp(`\\s${pods[0]}\\.${ns}`), 'pod names resolved from the NRB');
     assert.match(hosts.stdout, /\skube-dns\.kube-system/, 'Service names resolved from the NRB');
     assert.match(run.stderr, new RegExp(`${ns}/${pods[0]}/main\\s+\\d+ pkts`), 'per-target stats');
+  });
+
+  it('svc/NAME captures the endpoint pods of a Service; -l with -A the selected pods of every namespace', async () => {
+    kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: ${ns}\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n`,
+    );
+    await waitFor(
+      'the Service endpoints',
+      () =>
+        kubectlOk([
+          'get',
+          'endpointslices',
+          '-n',
+          ns,
+          '-l',
+          'kubernetes.io/service-name=web',
+          '-o',
+          'jsonpath={.items[*].endpoints[*].targetRef.name}',
+        ])
+          .split(' ')
+          .filter(Boolean).length === 3,
+      60_000,
+    );
+    const svcFile = path.join(dir, 'svc.pcapng');
+    const svc = await netdiag(['sniff', 'svc/web', '-n', ns, '-f', 'port 53', '-o', svcFile, '--count', '4']).done;
+    assert.equal(svc.status, 0, svc.stderr);
+    assert.match(capinfos(svcFile).stdout, /Number of interfaces in file: 3/);
+    const none = await netdiag(['sniff', '-l', 'app=no-such-app', '-A', '-o', path.join(dir, 'none.pcapng')]).done;
+    assert.equal(none.status, 2, none.stderr);
+    assert.match(none.stderr, /has no running pods/);
+    const all = await netdiag([
+      'sniff',
+      '-l',
+      'app=web',
+      '-A',
+      '-f',
+      'port 53',
+      '-o',
+      path.join(dir, 'all.pcapng'),
+      '--count',
+      '4',
+    ]).done;
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stderr, new RegExp(`capturing .*${ns}/web-`));
+  });
+
+  it('--max-size stops before the file would pass the size, on a record boundary', async () => {
+    const file = path.join(dir, 'small.pcap');
+    const run = await netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      ns,
+      '-f',
+      'port 53',
+      '-o',
+      file,
+      '--max-size',
+      '2k',
+      '--duration',
+      '60s',
+    ]).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /--max-size reached/);
+    const size = readFileSync(file).length;
+    assert.ok(size <= 2000 && size > 1000, `file size ${size}`);
+    assert.equal(capinfos(file).status, 0);
   });
 
   it("an invalid filter fails with tcpdump's message, exit 2 and no file", async () => {

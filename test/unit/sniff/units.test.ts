@@ -46,3 +46,61 @@ describe('sniff units', () => {
     assert.equal(formatBytes(3 * 1024 ** 3), '3.0 GiB');
   });
 });
+
+describe('summary lines', () => {
+  it('totals packets, bytes and kernel drops and says why the capture stopped', async () => {
+    const { summaryLines, statsLines } = await import('../../../src/sniff/render.js');
+    const lines = summaryLines({
+      mode: 'ephemeral',
+      reason: '',
+      format: 'pcapng',
+      output: 'web.pcapng',
+      targets: [
+        {
+          label: 'ns/a/main',
+          where: '',
+          packets: 10,
+          bytes: 2048,
+          tcpdump: { droppedByKernel: 1 },
+          exitCode: 0,
+          error: undefined,
+        },
+        {
+          label: 'ns/b/main',
+          where: '',
+          packets: 5,
+          bytes: 1024,
+          tcpdump: { droppedByKernel: 2 },
+          exitCode: 0,
+          error: undefined,
+        },
+      ],
+      stopReason: 'interrupted',
+      stopDetail: 'SIGINT',
+      bytesWritten: 4096,
+      elapsedMs: 12_340,
+      failure: undefined,
+    });
+    assert.equal(lines.length, 3);
+    assert.match(lines[0]!, /ns\/a\/main: 10 packets, 2\.0 KiB, kernel dropped 1/);
+    assert.equal(
+      lines[2],
+      'captured 15 packets (3.0 KiB) from 2 targets in 12.3s → web.pcapng (pcapng, 4.0 KiB); kernel dropped 3; ephemeral mode; stopped by the user',
+    );
+    const stats = statsLines([
+      {
+        target: 'ns/a/main',
+        linkType: 276,
+        packets: 3,
+        bytes: 900,
+        capturedBytes: 900,
+        streamBytes: 972,
+        packetsPerSecond: 1.5,
+        bytesPerSecond: 450.4,
+        lastPacketAt: 0,
+        error: undefined,
+      },
+    ]);
+    assert.match(stats[0]!, /^ns\/a\/main\s+3 pkts\s+900 B\s+2 pkt\/s\s+450 B\/s$/);
+  });
+});
