@@ -210,7 +210,7 @@ function rssOf(pid: number): { rss: number; hwm: number } {
 }
 
 async function peakRss(): Promise<number> {
-  const { child: ours, closed: oursClosed } = start(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats']);
+  const { child: ours } = start(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats']);
   const samples: { bytes: number; rss: number }[] = [];
   let total = 0;
   let hwm = 0;

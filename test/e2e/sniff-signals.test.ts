@@ -119,6 +119,9 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
     assert.match(run.stderr, new RegExp(`error: target pod ${ns}/victim (was|is being) deleted during the capture`));
     const info = capinfos(file);
     assert.equal(info.status, 0, info.stderr);
-    assert.ok(Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0) > 0, 'packets captured before the deletion are kept');
+    assert.ok(
+      Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0) > 0,
+      'packets captured before the deletion are kept',
+    );
   });
 });
