@@ -45,7 +45,7 @@ export default class Cleanup extends NetdiagCommand {
   async run(): Promise<void> {
     const { flags } = await this.parseFlags(Cleanup);
     const format = parseOutputFormat(flags.output);
-    const client = this.client();
+    const client = await this.client();
     const namespace = flags['all-namespaces'] ? undefined : client.namespace;
     const signal = this.abort.signal;
     const selector = flags.session ? `${MANAGED_SELECTOR},${SESSION_LABEL}=${flags.session}` : MANAGED_SELECTOR;

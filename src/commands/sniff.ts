@@ -135,7 +135,7 @@ export default class Sniff extends NetdiagCommand {
       outputs.push({ kind: 'viewer', viewer, binary, title: describeTarget(query), args: viewerArgs });
     }
 
-    const client = this.client();
+    const client = await this.client();
     const fileConfig = loadFileConfig(configFilePath(process.env));
     const options: SniffOptions = {
       target: query,

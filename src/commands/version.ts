@@ -31,7 +31,7 @@ export default class Version extends NetdiagCommand {
     let serverError: NetdiagError | undefined;
     if (!flags.client) {
       try {
-        const info = await this.client().serverVersion({ signal: this.abort.signal });
+        const info = await (await this.client()).serverVersion({ signal: this.abort.signal });
         server = { gitVersion: info.gitVersion, platform: info.platform };
       } catch (err) {
         // Bad input (unknown context, bad flag value) is still an error; only "cannot ask the server" degrades.

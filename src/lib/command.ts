@@ -8,7 +8,7 @@
  * `this.printReport(...)`.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { KubeClient, type KubeAccessOptions } from '../kube/client.js';
+import type { KubeAccessOptions, KubeClient } from '../kube/client.js';
 import { RunSession } from '../kube/session.js';
 import { parseDuration } from './duration.js';
 import { formatReport, OUTPUT_FORMATS, type OutputFormat, type Report } from './output.js';
@@ -104,9 +104,14 @@ export abstract class NetdiagCommand extends Command {
     return kubeAccessFromFlags(this.globals);
   }
 
-  /** The cluster client, created on first use (so `version --client` and `--help` never read a kubeconfig). */
-  protected client(): KubeClient {
+  /**
+   * The cluster client, created on first use (so `version --client` and `--help` never read a kubeconfig).
+   * client-node is imported here, not at the top: loading it is most of the CLI's start-up time, and commands
+   * that never talk to the cluster should not pay for it.
+   */
+  protected async client(): Promise<KubeClient> {
     if (!this.clientInstance) {
+      const { KubeClient } = await import('../kube/client.js');
       this.clientInstance = KubeClient.fromAccess(this.kubeAccess());
       this.progress.debug(
         `context ${this.clientInstance.contextName}, server ${this.clientInstance.server}, namespace ${this.clientInstance.namespace}`,
@@ -116,8 +121,8 @@ export abstract class NetdiagCommand extends Command {
   }
 
   /** A run session whose objects are deleted when the command ends, however it ends. */
-  protected newSession(): RunSession {
-    const session = new RunSession(this.client());
+  protected async newSession(): Promise<RunSession> {
+    const session = new RunSession(await this.client());
     this.sessions.push(session);
     this.progress.debug(`session ${session.id}`);
     return session;
