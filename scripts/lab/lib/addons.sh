@@ -15,26 +15,7 @@ restricted_kubeconfig() {
   wait_for "the restricted user's token" 60 sh -c \
     "$KUBECTL --kubeconfig '$LAB_STATE/kubeconfig' -n netdiag-lab get secret netdiag-restricted-token -o jsonpath='{.data.token}' | grep -q ."
   token=$(kc -n netdiag-lab get secret netdiag-restricted-token -o jsonpath='{.data.token}' | base64 -d)
-  cat >"$out" <<YAML
-apiVersion: v1
-kind: Config
-clusters:
-- name: netdiag-lab
-  cluster:
-    server: https://$HOST_IP:$APISERVER_PORT
-    certificate-authority-data: $(base64 -w0 <"$LAB_STATE/pki/ca.crt")
-users:
-- name: netdiag-restricted
-  user:
-    token: $token
-contexts:
-- name: netdiag-lab-restricted
-  context:
-    cluster: netdiag-lab
-    user: netdiag-restricted
-    namespace: default
-current-context: netdiag-lab-restricted
-YAML
+  write_kubeconfig "$out" netdiag-lab-restricted netdiag-restricted default "    token: $token"
 }
 
 wait_system_pods() {

@@ -22,11 +22,9 @@ pki_cert() {
   rm -f "$ext" "$dir/$name.csr"
 }
 
-kubeconfig_for() {
-  local name=$1 user=$2
-  local out="$LAB_STATE/$name.kubeconfig"
-  [[ -f $out ]] && return 0
-  local dir="$LAB_STATE/pki"
+# write_kubeconfig OUT CONTEXT USER NAMESPACE CREDENTIAL-LINES: a kubeconfig for the lab's API server.
+write_kubeconfig() {
+  local out=$1 context=$2 user=$3 namespace=$4 credentials=$5
   cat >"$out" <<YAML
 apiVersion: v1
 kind: Config
@@ -34,19 +32,28 @@ clusters:
 - name: netdiag-lab
   cluster:
     server: https://$HOST_IP:$APISERVER_PORT
-    certificate-authority-data: $(base64 -w0 <"$dir/ca.crt")
+    certificate-authority-data: $(base64 -w0 <"$LAB_STATE/pki/ca.crt")
 users:
 - name: $user
   user:
-    client-certificate-data: $(base64 -w0 <"$dir/$name.crt")
-    client-key-data: $(base64 -w0 <"$dir/$name.key")
+$credentials
 contexts:
-- name: netdiag-lab
+- name: $context
   context:
     cluster: netdiag-lab
     user: $user
-current-context: netdiag-lab
+    namespace: $namespace
+current-context: $context
 YAML
+}
+
+kubeconfig_for() {
+  local name=$1 user=$2
+  local out="$LAB_STATE/$name.kubeconfig"
+  [[ -f $out ]] && return 0
+  write_kubeconfig "$out" netdiag-lab "$user" default \
+    "    client-certificate-data: $(base64 -w0 <"$LAB_STATE/pki/$name.crt")
+    client-key-data: $(base64 -w0 <"$LAB_STATE/pki/$name.key")"
 }
 
 pki_all() {
