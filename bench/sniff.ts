@@ -24,6 +24,9 @@ const image = process.env.NETDIAG_TOOLS_IMAGE ?? 'ghcr.io/kubectl-netdiag/tools:
 const ns = `netdiag-bench-${randomBytes(3).toString('hex')}`;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const WARMUP_MS = 2000;
+/** Extra sniff flags for the throughput and RSS runs, e.g. BENCH_NETDIAG_ARGS=--immediate. */
+const EXTRA_ARGS = (process.env.BENCH_NETDIAG_ARGS ?? '').split(' ').filter(Boolean);
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RSS_TARGET_BYTES = Number(process.env.BENCH_RSS_BYTES ?? 2 * 1024 ** 3);
 
 function kubectl(args: string[], input?: string): string {
@@ -98,13 +101,17 @@ function start(
   return { child, closed: new Promise((resolve) => child.once('close', resolve)) };
 }
 
+/** Light steady traffic on the time-to-first-packet pods: a ping and a DNS lookup every 0.2 s. */
+const TRAFFIC =
+  'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done';
+
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
 async function throughput(): Promise<number> {
   const netdiagRates: number[] = [];
   const rawRates: number[] = [];
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
     const { child: ours, closed: oursClosed } = start(cli, [
       'sniff',
       'server',
@@ -114,6 +121,7 @@ async function throughput(): Promise<number> {
       '-',
       '-q',
       '--no-stats',
+      ...EXTRA_ARGS,
     ]);
     const a = await measureStream(ours);
     await oursClosed;
@@ -147,43 +155,51 @@ async function netdiagFirstPacket(pod: string, extra: string[]): Promise<number>
   return ms;
 }
 
-async function timeToFirstPacket(): Promise<{ plain: number; immediate: number }> {
-  // By hand on a fresh pod: kubectl debug, wait until the container runs, exec tcpdump.
+/** kubectl debug + waiting for the container + kubectl exec tcpdump, typed by hand as fast as possible. */
+async function byHandFirstPacket(pod: string): Promise<number> {
   const started = Date.now();
-  kubectl(['debug', '-n', ns, 'fresh-b', '--image', image, '--profile=netadmin', '-c', 'dbg', '--', 'sleep', '600']);
-  for (;;) {
-    const state = kubectl([
-      'get',
-      'pod',
-      '-n',
-      ns,
-      'fresh-b',
-      '-o',
-      'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.running}',
-    ]);
-    if (state.trim() !== '') break;
+  kubectl(['debug', '-n', ns, pod, '--image', image, '--profile=netadmin', '-c', 'dbg', '--', 'sleep', '600']);
+  const running = 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].state.running}';
+  while (kubectl(['get', 'pod', '-n', ns, pod, '-o', running]).trim() === '') {
     await new Promise((r) => setTimeout(r, 200));
   }
-  const { child: manual, closed: manualClosed } = start(
-    'kubectl',
-    ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'],
-    'ignore',
-  );
-  const byHand = (await firstPacketAt(manual)) - started;
-  await manualClosed;
+  const exec = ['exec', '-n', ns, pod, '-c', 'dbg', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'];
+  const { child, closed } = start('kubectl', exec, 'ignore');
+  const ms = (await firstPacketAt(child)) - started;
+  await closed;
   // kubectl exec leaves the remote tcpdump running (kubernetes#89031).
-  spawnSync('kubectl', ['exec', '-n', ns, 'fresh-b', '-c', 'dbg', '--', 'pkill', 'tcpdump'], { env });
-  // netdiag on other fresh pods (a new ephemeral container is added and waited for), default and --immediate.
-  const plain = await netdiagFirstPacket('fresh-a', []);
-  const immediate = await netdiagFirstPacket('fresh-c', ['--immediate']);
-  const reused = await netdiagFirstPacket('fresh-a', []);
-  const reusedImmediate = await netdiagFirstPacket('fresh-c', ['--immediate']);
+  spawnSync('kubectl', ['exec', '-n', ns, pod, '-c', 'dbg', '--', 'pkill', 'tcpdump'], { env });
+  return ms;
+}
+
+/** Fresh pods for the time-to-first-packet rounds: one per round and way of capturing. */
+const TTFP_ROUNDS = Number(process.env.BENCH_TTFP_ROUNDS ?? 5);
+const ttfpPods = (): string[] =>
+  Array.from({ length: TTFP_ROUNDS }, (_, round) =>
+    ['hand', 'plain', 'imm'].map((kind) => `ttfp-${round}-${kind}`),
+  ).flat();
+
+async function timeToFirstPacket(): Promise<{ plain: number; immediate: number }> {
+  const hand: number[] = [];
+  const plain: number[] = [];
+  const immediate: number[] = [];
+  const reused: number[] = [];
+  for (let round = 0; round < TTFP_ROUNDS; round++) {
+    hand.push(await byHandFirstPacket(`ttfp-${round}-hand`));
+    plain.push(await netdiagFirstPacket(`ttfp-${round}-plain`, []));
+    immediate.push(await netdiagFirstPacket(`ttfp-${round}-imm`, ['--immediate']));
+    reused.push(await netdiagFirstPacket(`ttfp-${round}-plain`, []));
+    log(
+      `ttfp round ${round + 1}: by hand ${hand[round]} ms, netdiag ${plain[round]} ms, --immediate ${immediate[round]} ms, reused ${reused[round]} ms`,
+    );
+  }
+  const [h, p, i, r] = [median(hand), median(plain), median(immediate), median(reused)];
   console.log(
-    `time to first packet: kubectl debug + exec by hand ${byHand} ms; netdiag ${plain} ms → ratio ${(plain / byHand).toFixed(3)}, ` +
-      `netdiag --immediate ${immediate} ms → ratio ${(immediate / byHand).toFixed(3)} (goal ≤ 1.2); ` +
-      `with the ephemeral container reused: ${reused} ms, --immediate ${reusedImmediate} ms`,
+    `time to first packet (median of ${TTFP_ROUNDS} fresh pods each): kubectl debug + exec by hand ${h} ms; ` +
+      `netdiag ${p} ms → ratio ${(p / h).toFixed(3)}; netdiag --immediate ${i} ms → ratio ${(i / h).toFixed(3)} (goal ≤ 1.2); ` +
+      `netdiag with the ephemeral container reused ${r} ms`,
   );
-  return { plain: plain / byHand, immediate: immediate / byHand };
+  return { plain: p / h, immediate: i / h };
 }
 
 /** When the first packet record (bytes past the 24-byte pcap header) arrived; then stops the capture. */
@@ -210,7 +226,7 @@ function rssOf(pid: number): { rss: number; hwm: number } {
 }
 
 async function peakRss(): Promise<number> {
-  const { child: ours } = start(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats']);
+  const { child: ours } = start(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats', ...EXTRA_ARGS]);
   const samples: { bytes: number; rss: number }[] = [];
   let total = 0;
   let hwm = 0;
@@ -259,23 +275,11 @@ async function main(): Promise<void> {
     kubectl(
       ['apply', '-f', '-'],
       pod('server', 'worker3.kube.local', 'iperf3 -s') +
-        pod(
-          'fresh-a',
-          'worker2.kube.local',
-          'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done',
-        ) +
-        pod(
-          'fresh-c',
-          'worker2.kube.local',
-          'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done',
-        ) +
-        pod(
-          'fresh-b',
-          'worker2.kube.local',
-          'while true; do ping -c 1 -W 1 10.96.0.1 >/dev/null 2>&1; nslookup kubernetes.default >/dev/null 2>&1; sleep 0.2; done',
-        ),
+        ttfpPods()
+          .map((name) => pod(name, 'worker2.kube.local', TRAFFIC))
+          .join(''),
     );
-    waitRunning(['server', 'fresh-a', 'fresh-b', 'fresh-c']);
+    waitRunning(['server', ...ttfpPods()]);
     const serverIp = kubectl(['get', 'pod', '-n', ns, 'server', '-o', 'jsonpath={.status.podIP}']).trim();
     // The load: iperf3 from worker1 to the server pod for the whole benchmark (restarted when one run ends).
     kubectl(
