@@ -230,7 +230,7 @@ export const UPLOAD_PROBE_SCRIPT = [
   'done',
   'echo "uid=$(id -u 2>/dev/null)"',
   'echo "capeff=$(grep CapEff /proc/self/status 2>/dev/null | cut -f2)"',
-  'for t in date sleep cat kill; do command -v $t >/dev/null 2>&1 || { echo tools=no; exit 0; }; done; echo tools=yes',
+  'for t in date sleep cat kill mv; do command -v $t >/dev/null 2>&1 || { echo tools=no; exit 0; }; done; echo tools=yes',
 ].join('\n');
 
 /** Parses the probe's output. Pure. */
@@ -267,7 +267,7 @@ export function uploadProblems(check: UploadCheck): string[] {
   if (!check.hasTar) problems.push('no tar in the container');
   if (check.writableDir === undefined) problems.push('no writable directory (/tmp, /var/tmp, /dev/shm, $HOME)');
   if (!check.netRaw) problems.push(`the container cannot open raw sockets (uid ${check.uid ?? '?'}, no CAP_NET_RAW)`);
-  if (!check.hasTools) problems.push('date, sleep, cat or kill is missing (needed to bound the capture)');
+  if (!check.hasTools) problems.push('date, sleep, cat, kill or mv is missing (needed to bound the capture)');
   return problems;
 }
 

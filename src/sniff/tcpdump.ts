@@ -64,18 +64,21 @@ export const HEARTBEAT_LINE = '\n';
 export const CAPTURE_WRAPPER_SCRIPT = [
   'limit=$1; dir=$2; hbmax=$3; grace=$4; shift 4',
   'mkdir -p "$dir" || exit 96',
+  // Files are replaced with rename, never rewritten in place: a reader racing a writer would see an empty file
+  // (and an empty heartbeat reads as "none for ages", which once stopped a healthy capture).
+  'put() { echo "$2" > "$dir/.$3.$$" && mv -f "$dir/.$3.$$" "$1"; }',
   'start=$(date +%s); deadline=$(( start + limit ))',
-  'for f in "$dir"/capture.[0-9]*; do [ "$(cat "$f" 2>/dev/null || echo 0)" -gt "$start" ] || rm -f "$f"; done',
+  'for f in "$dir"/capture.[0-9]*; do v=$(cat "$f" 2>/dev/null); [ -z "$v" ] || [ "$v" -gt "$start" ] || rm -f "$f"; done',
   'lease="$dir/capture.$$"; hb="$dir/heartbeat.$$"',
-  'echo $(( deadline + 60 )) > "$lease"; echo "$start" > "$hb"',
+  'put "$lease" $(( deadline + 60 )) lease; put "$hb" "$start" hb',
   'exec 3<&0',
   '"$@" </dev/null &',
   'capture=$!',
-  '( while IFS= read -r line <&3; do [ "$line" = stop ] && break; date +%s > "$hb"; done',
+  '( while IFS= read -r line <&3; do [ "$line" = stop ] && break; put "$hb" "$(date +%s)" hb; done',
   '  kill -TERM $capture 2>/dev/null ) &',
   'reader=$!',
   '( while kill -0 $capture 2>/dev/null; do',
-  '    now=$(date +%s); last=$(cat "$hb" 2>/dev/null || echo 0)',
+  '    now=$(date +%s); last=$(cat "$hb" 2>/dev/null); [ -n "$last" ] || last=$now',
   '    if [ "$now" -ge "$deadline" ] || [ $(( now - last )) -gt "$hbmax" ]; then',
   '      kill -TERM $capture 2>/dev/null; sleep 5; kill -KILL $capture 2>/dev/null; break',
   '    fi',
@@ -84,7 +87,7 @@ export const CAPTURE_WRAPPER_SCRIPT = [
   'watchdog=$!',
   'wait $capture; status=$?',
   'kill $reader $watchdog 2>/dev/null',
-  'echo $(( $(date +%s) + grace )) > "$lease"; rm -f "$hb"',
+  'put "$lease" $(( $(date +%s) + grace )) lease; rm -f "$hb"',
   'exit $status',
 ].join('\n');
 
@@ -121,10 +124,11 @@ export const IDLE_SCRIPT = [
   'dir=$1; mkdir -p "$dir"',
   // PID 1 ignores SIGTERM without a handler: exit at once so deleting the pod is not held up by the grace period.
   "trap 'exit 0' TERM",
-  'echo $(( $(date +%s) + $2 )) > "$dir/capture.idle"',
+  'echo $(( $(date +%s) + $2 )) > "$dir/.idle" && mv -f "$dir/.idle" "$dir/capture.idle"',
   'while :; do',
   '  now=$(date +%s); alive=',
-  '  for f in "$dir"/capture.*; do [ "$(cat "$f" 2>/dev/null || echo 0)" -gt "$now" ] && alive=1; done',
+  // An empty lease is one being written: alive (captures replace leases with rename, but be safe).
+  '  for f in "$dir"/capture.*; do v=$(cat "$f" 2>/dev/null); if [ -z "$v" ] || [ "$v" -gt "$now" ]; then alive=1; fi; done',
   '  [ -n "$alive" ] || exit 0',
   '  sleep 2',
   'done',

@@ -151,6 +151,19 @@ describe('capture wrapper script', () => {
     assert.ok(result.ms >= 2000 && result.ms < 6000, `took ${result.ms} ms`);
   });
 
+  it('is not stopped by a heartbeat read racing its write (regression: an empty heartbeat file read as "none")', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const result = await run(60, 2, (stdin) => {
+      timer = setInterval(() => stdin.write('\n'), 50);
+      setTimeout(() => {
+        clearInterval(timer);
+        stdin.write(STOP_LINE);
+      }, 6000);
+    });
+    assert.match(result.out, /stopped-by-term/);
+    assert.ok(result.ms >= 6000, `stopped after ${result.ms} ms, before the stop line`);
+  });
+
   it('passes the capture failure status through', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
     const argv = boundedCaptureArgv('sh', { limitSeconds: 10, stateDir: dir }, [
