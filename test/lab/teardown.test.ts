@@ -15,7 +15,12 @@ const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 
 
 function leftovers(): string[] {
   const found: string[] = [];
-  const procs = sh("pgrep -af 'netdiag-lab|kube-apiserver|kubelet|containerd-shim' || true").trim();
+  // Live processes only: zombies are already dead (their parent, not the lab, has yet to reap them).
+  const procs = sh('ps -eo pid=,stat=,args=')
+    .split('\n')
+    .filter((line) => /netdiag-lab|kube-apiserver|kubelet|containerd-shim/.test(line))
+    .filter((line) => !/^\s*\d+\s+Z/.test(line))
+    .join('\n');
   if (procs) found.push(`processes:\n${procs}`);
   const mounts = sh("findmnt -rn -o TARGET | grep -E '^(/var/lib/netdiag-lab|/run/netdiag-lab)' || true").trim();
   if (mounts) found.push(`mounts:\n${mounts}`);

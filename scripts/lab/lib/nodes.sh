@@ -27,7 +27,8 @@ make_cgroup_root() {
 # Removes the lab's cgroups bottom-up (only empty ones can go; processes are gone by then).
 remove_cgroups() {
   local c
-  for c in "${CGROUP_CONTROLLERS[@]}"; do
+  # runc also mirrors containers into the cgroup2 hierarchy mounted at unified/ (hybrid mode).
+  for c in "${CGROUP_CONTROLLERS[@]}" unified; do
     [[ -d $CGROUP_V1/$c/netdiag-lab ]] || continue
     find "$CGROUP_V1/$c/netdiag-lab" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
