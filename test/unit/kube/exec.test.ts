@@ -124,6 +124,33 @@ describe('execInPod streaming', () => {
     assert.ok(maxQueued < 2 * 1024 * 1024, `sink queue stayed bounded (max ${maxQueued} bytes)`);
   });
 
+  it('delivers everything already sent when the server drops the connection right after the status', async () => {
+    // What the API server's stream translator does: status, then close at once, while this client is paused with
+    // MiBs unread in the kernel. 'close' must come only after every buffered frame reached the sink.
+    const chunks = Array.from({ length: 256 }, () => randomBytes(32 * 1024));
+    handler = (socket) => {
+      for (const chunk of chunks) socket.send(encodeFrame(Channel.Stdout, chunk));
+      socket.send(encodeFrame(Channel.Status, Buffer.from('{"status":"Success"}')), () => socket.terminate());
+    };
+    const received = createHash('sha256');
+    let bytes = 0;
+    const slowSink = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        received.update(chunk);
+        bytes += chunk.length;
+        setTimeout(callback, 1);
+      },
+    });
+    const result = await execInPod(client, { namespace: 'ns', pod: 'p', command: ['cat', '/big'], stdout: slowSink });
+    await new Promise<void>((resolve) => slowSink.end(resolve));
+    assert.equal(result.exitCode, 0);
+    assert.ok(result.pauses > 0, 'socket was paused at least once');
+    assert.equal(result.stdoutBytes, 256 * 32 * 1024);
+    assert.equal(bytes, 256 * 32 * 1024);
+    assert.equal(received.digest('hex'), createHash('sha256').update(Buffer.concat(chunks)).digest('hex'));
+  });
+
   it('streams stdin, half-closes it with the v5 close frame and separates stderr', async () => {
     handler = (socket, url) => {
       assert.equal(url.searchParams.get('stdin'), 'true');
