@@ -29,7 +29,8 @@ netdiag_exec() {
       exit 3
     fi
   fi
-  exec "$node_bin" "$root/dist/src/lib/$entry" "$@"
+  # A small young generation keeps a long capture's RSS flat and low (~250 → ~175 MiB over 2 GiB, same throughput).
+  exec "$node_bin" --max-semi-space-size=2 "$root/dist/src/lib/$entry" "$@"
 }
 
 # The package root of an executable in bin/ whose symlinks are already resolved.
