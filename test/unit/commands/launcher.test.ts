@@ -57,14 +57,14 @@ describe('bin/kubectl-netdiag launcher', () => {
     const other = fakeNode(path.join(root, 'path-node'), '25.0.0', 'path');
     const result = launch(path.join(root, 'bin', 'kubectl-netdiag'), [other]);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.stdout, `bundled node ran ${root}/dist/src/lib/cli.js version\n`);
+    assert.equal(result.stdout, `bundled node ran --max-semi-space-size=2 ${root}/dist/src/lib/cli.js version\n`);
   });
 
   it('falls back to node on PATH when it is 22 or newer', () => {
     const root = fakeInstall({ bundledNode: false, built: true });
     const pathNode = fakeNode(path.join(root, 'path-node'), '22.3.0', 'path');
     const result = launch(path.join(root, 'bin', 'kubectl_complete-netdiag'), [pathNode], ['cleanup', '-n', '']);
-    assert.equal(result.stdout, `path node ran ${root}/dist/src/lib/complete-cli.js cleanup -n \n`);
+    assert.equal(result.stdout, `path node ran --max-semi-space-size=2 ${root}/dist/src/lib/complete-cli.js cleanup -n \n`);
   });
 
   it('refuses an older node with one error line and one fix line, exit 3', () => {
@@ -92,7 +92,7 @@ describe('bin/kubectl-netdiag launcher', () => {
     symlinkSync(path.join(root, 'bin', 'kubectl-netdiag'), path.join(links, 'kubectl-netdiag'));
     assert.equal(
       launch(path.join(links, 'kubectl-netdiag'), []).stdout,
-      `bundled node ran ${root}/dist/src/lib/cli.js version\n`,
+      `bundled node ran --max-semi-space-size=2 ${root}/dist/src/lib/cli.js version\n`,
     );
     const unbuilt = fakeInstall({ bundledNode: true, built: false });
     const result = launch(path.join(unbuilt, 'bin', 'kubectl-netdiag'), []);
