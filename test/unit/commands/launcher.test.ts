@@ -64,7 +64,10 @@ describe('bin/kubectl-netdiag launcher', () => {
     const root = fakeInstall({ bundledNode: false, built: true });
     const pathNode = fakeNode(path.join(root, 'path-node'), '22.3.0', 'path');
     const result = launch(path.join(root, 'bin', 'kubectl_complete-netdiag'), [pathNode], ['cleanup', '-n', '']);
-    assert.equal(result.stdout, `path node ran --max-semi-space-size=2 ${root}/dist/src/lib/complete-cli.js cleanup -n \n`);
+    assert.equal(
+      result.stdout,
+      `path node ran --max-semi-space-size=2 ${root}/dist/src/lib/complete-cli.js cleanup -n \n`,
+    );
   });
 
   it('refuses an older node with one error line and one fix line, exit 3', () => {
