@@ -14,7 +14,7 @@ import { listTarGz, sha256File, writeTarGz } from './lib/archive.js';
 import { bundleCli } from './lib/bundle.js';
 import { validateArchiveEntries, validateManifest } from './lib/krew-validate.js';
 import { SEMVER_V, renderKrewBotTemplate, renderManifest } from './lib/manifest.js';
-import { nodeBinary } from './lib/node-dist.js';
+import { exists, nodeBinary } from './lib/node-dist.js';
 import { archiveName, hostPlatformId, platformId, selectPlatforms, type Platform } from './lib/platforms.js';
 import { buildSea } from './lib/sea.js';
 import { adHocSign, rcodesign } from './lib/tools.js';
@@ -37,14 +37,6 @@ const log = (line: string): void => {
   process.stderr.write(`release: ${line}\n`);
 };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function sourceDateEpoch(repoRoot: string): Promise<number> {
   if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH);

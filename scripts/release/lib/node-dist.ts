@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (any kind of file). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
