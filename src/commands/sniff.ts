@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
@@ -7,7 +7,7 @@ import { usageError } from '../lib/errors.js';
 import { InterruptedError } from '../lib/signals.js';
 import { runSniff, type SniffOptions } from '../sniff/engine.js';
 import type { RequestedMode } from '../sniff/mode.js';
-import { openOutput, type OutputSpec } from '../sniff/outputs.js';
+import { immediateByDefault, openOutput, type OutputSpec, type StdoutKind } from '../sniff/outputs.js';
 import { LiveStats, statsLines, summaryLines } from '../sniff/render.js';
 import { describeTarget, parseTarget } from '../sniff/target.js';
 import { parsePositiveDuration, parsePositiveInt, parseSize } from '../sniff/units.js';
@@ -79,7 +79,7 @@ export default class Sniff extends NetdiagCommand {
     }),
     immediate: Flags.boolean({
       description:
-        'tcpdump --immediate-mode: deliver each packet at once (lower latency, more CPU per packet). Default: on for --wireshark/--tshark, off otherwise.',
+        'tcpdump --immediate-mode: deliver each packet at once instead of in blocks of up to 1 s. Default: on for --wireshark/--tshark and a piped stdout, off for files.',
       allowNo: true,
     }),
     resolve: Flags.boolean({
@@ -147,7 +147,7 @@ export default class Sniff extends NetdiagCommand {
         filter: flags.filter,
         snaplen: flags.snaplen === undefined ? undefined : parsePositiveInt(flags.snaplen, '--snaplen', MAX_SNAPLEN),
         count: flags.count === undefined ? undefined : parsePositiveInt(flags.count, '--count'),
-        immediate: flags.immediate ?? viewer !== undefined,
+        immediate: flags.immediate ?? immediateByDefault(outputs, stdoutKind()),
       },
       mode: (flags.privileged ? 'node' : flags.mode) as RequestedMode,
       helperImage: resolveToolsImage(flags.image, process.env, fileConfig),
@@ -199,6 +199,15 @@ export default class Sniff extends NetdiagCommand {
       }
       throw err;
     }
+  }
+}
+
+function stdoutKind(): StdoutKind {
+  if (process.stdout.isTTY) return 'terminal';
+  try {
+    return fstatSync(1).isFile() ? 'file' : 'pipe';
+  } catch {
+    return 'pipe';
   }
 }
 

@@ -356,7 +356,7 @@ export class UploadCapture implements Sniffer {
     if (this.dir === undefined) throw new Error('UploadCapture.start before setup');
     const command = boundedCaptureArgv(
       'sh',
-      { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir },
+      { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir, idleGraceSeconds: 0 },
       tcpdumpArgv(`${this.dir}/tcpdump`, this.ctx.tcpdump),
     );
     return runRemoteCapture(

@@ -58,7 +58,9 @@ export const HEARTBEAT_LINE = '\n';
  *  - the hard limit passes.
  * It keeps a lease file `capture.<pid>` in the state directory holding "alive until": the capture's deadline while
  * it runs, the idle grace after it ends. The idle process of a netdiag ephemeral container lives only while some
- * lease is in the future (see IDLE_SCRIPT), so reused containers stay bounded too. The wrapper exits with the
+ * lease is in the future (see IDLE_SCRIPT), so reused containers stay bounded too. With an idle grace of 0 nothing
+ * reuses the directory (upload mode: it holds the uploaded tcpdump for this run only) and the wrapper removes it, so
+ * a client killed mid-capture leaves nothing in the container either. The wrapper exits with the
  * capture's status so tcpdump's own errors (bad filter, unknown interface) reach the client.
  */
 export const CAPTURE_WRAPPER_SCRIPT = [
@@ -87,7 +89,7 @@ export const CAPTURE_WRAPPER_SCRIPT = [
   'watchdog=$!',
   'wait $capture; status=$?',
   'kill $reader $watchdog 2>/dev/null',
-  'put "$lease" $(( $(date +%s) + grace )) lease; rm -f "$hb"',
+  'if [ "$grace" -gt 0 ]; then put "$lease" $(( $(date +%s) + grace )) lease; rm -f "$hb"; else rm -rf "$dir"; fi',
   'exit $status',
 ].join('\n');
 

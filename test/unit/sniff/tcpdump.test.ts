@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -102,12 +102,12 @@ describe('capture wrapper script', () => {
     'trap "echo stopped-by-term; exit 0" TERM; echo started; while :; do sleep 0.1; done',
   ];
 
-  const run = (limit: number, hb: number, drive: (stdin: NodeJS.WritableStream) => void) =>
+  const run = (limit: number, hb: number, drive: (stdin: NodeJS.WritableStream) => void, grace = 100) =>
     new Promise<{ code: number | null; out: string; ms: number; dir: string }>((resolve) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
       const argv = boundedCaptureArgv(
         'sh',
-        { limitSeconds: limit, stateDir: dir, heartbeatTimeoutSeconds: hb, idleGraceSeconds: 100 },
+        { limitSeconds: limit, stateDir: dir, heartbeatTimeoutSeconds: hb, idleGraceSeconds: grace },
         fakeCapture,
       );
       const started = Date.now();
@@ -127,6 +127,12 @@ describe('capture wrapper script', () => {
     assert.equal(leases.length, 1);
     const until = Number(readFileSync(path.join(result.dir, leases[0]!), 'utf8'));
     assert.ok(until > Date.now() / 1000 + 50, 'lease extended by the idle grace');
+  });
+
+  it('with no idle grace (upload mode) removes its directory when the client is gone', async () => {
+    const result = await run(60, 2, () => undefined, 0);
+    assert.match(result.out, /stopped-by-term/);
+    assert.equal(existsSync(result.dir), false, 'the state directory (with the uploaded tcpdump) is removed');
   });
 
   it('stops when stdin closes (client gone)', async () => {
