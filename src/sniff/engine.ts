@@ -474,14 +474,17 @@ async function explainFailures(
   if (failed.length === 0) return undefined;
   if (stopReason === 'interrupted' && failed.every((r) => isInterrupt(r.error))) return undefined;
   const lines: string[] = [];
-  for (const entry of failed) {
+  let apiLost = false;
+  // Asked in parallel: with the API server unreachable each question waits for its timeout.
+  const causes = await Promise.all(failed.map((entry) => lossCause(client, entry.sniffer.target)));
+  for (const [i, entry] of failed.entries()) {
     const label = targetLabel(entry.sniffer.target);
-    const gone = entry.sniffer.target.kind === 'pod' ? await podGone(client, entry.sniffer.target) : undefined;
-    if (gone)
-      lines.push(
-        `target pod ${entry.sniffer.target.kind === 'pod' ? `${entry.sniffer.target.namespace}/${entry.sniffer.target.pod}` : label} ${gone} during the capture`,
-      );
-    else if (entry.error !== undefined) lines.push(`${label}: ${(entry.error as Error).message}`);
+    const cause = causes[i];
+    if (cause?.kind === 'pod-gone') lines.push(`${cause.detail} during the capture`);
+    else if (cause?.kind === 'api-lost') {
+      apiLost = true;
+      lines.push(`${label}: lost the connection to the Kubernetes API during the capture (${cause.detail})`);
+    } else if (entry.error !== undefined) lines.push(`${label}: ${(entry.error as Error).message}`);
     else
       lines.push(
         `${label}: tcpdump exited ${entry.result?.exitCode}: ${tcpdumpErrorLines(entry.result?.stderr ?? '').join(' ') || 'no message'}`,
@@ -490,22 +493,37 @@ async function explainFailures(
   sinks.progress.debug(`capture failures: ${lines.join(' | ')}`);
   return environmentError(
     lines.join('; '),
-    'the capture file holds everything captured until then; check the pod and the cluster, then capture again',
+    apiLost
+      ? 'the capture file holds everything captured until then; check the network path to the API server, capture again, and run `kubectl netdiag cleanup` for what this run could not delete'
+      : 'the capture file holds everything captured until then; check the pod and the cluster, then capture again',
   );
 }
 
-/** "was deleted" / "is being deleted" when the target pod is gone, undefined when it still runs or cannot be read. */
-async function podGone(client: KubeClient, target: PodCaptureTarget): Promise<string | undefined> {
+type LossCause = { readonly kind: 'pod-gone' | 'api-lost'; readonly detail: string };
+
+/**
+ * Why a capture stream ended early, asked of the API server: the target pod is gone ("target pod NS/NAME was
+ * deleted"), the API server cannot be reached any more, or undefined when everything still looks fine.
+ */
+async function lossCause(client: KubeClient, target: CaptureTarget): Promise<LossCause | undefined> {
+  const probe = { signal: AbortSignal.timeout(10_000) };
+  const name = target.kind === 'pod' ? `target pod ${target.namespace}/${target.pod}` : '';
   try {
+    if (target.kind !== 'pod') {
+      await client.serverVersion(probe);
+      return undefined;
+    }
     const pod = await client.readPod(target.namespace, target.pod, {
-      signal: AbortSignal.timeout(10_000),
+      ...probe,
       onFailure: (f) => (f.kind === 'not-found' ? usageError('gone') : undefined),
     });
-    if (pod.metadata?.uid !== target.spec.metadata?.uid) return 'was deleted (and re-created)';
-    if (pod.metadata?.deletionTimestamp) return 'is being deleted';
+    if (pod.metadata?.uid !== target.spec.metadata?.uid)
+      return { kind: 'pod-gone', detail: `${name} was deleted (and re-created)` };
+    if (pod.metadata?.deletionTimestamp) return { kind: 'pod-gone', detail: `${name} is being deleted` };
     return undefined;
   } catch (err) {
-    if (err instanceof NetdiagError && err.message === 'gone') return 'was deleted';
-    return undefined;
+    if (err instanceof NetdiagError && err.message === 'gone')
+      return { kind: 'pod-gone', detail: `${name} was deleted` };
+    return { kind: 'api-lost', detail: (err as Error).message };
   }
 }

@@ -4,10 +4,12 @@
  * cleanup` removes the helper pods.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import {
   capinfos,
   createNamespace,
@@ -16,6 +18,7 @@ import {
   env,
   haveCluster,
   hostProcesses,
+  kubectl,
   kubectlOk,
   managedPods,
   netdiag,
@@ -39,6 +42,42 @@ async function captureThenSignal(extra: string[], signal: NodeJS.Signals, file: 
   );
   capture.child.kill(signal);
   return { run: await capture.done, marker };
+}
+
+/**
+ * A TCP relay to the API server that the test can cut, and a kubeconfig that goes through it (TLS is end to end,
+ * so the relay's address is not in the server certificate: the kubeconfig skips verification).
+ */
+async function cuttableApiServer(): Promise<{ kubeconfig: string; cut: () => void }> {
+  const doc = parseYaml(kubectlOk(['config', 'view', '--raw', '--minify', '--flatten'])) as {
+    clusters: { cluster: Record<string, unknown> }[];
+  };
+  const cluster = doc.clusters[0]!.cluster;
+  const upstream = new URL(cluster.server as string);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const api = connect(Number(upstream.port || 443), upstream.hostname);
+    for (const socket of [client, api]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.pipe(api).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  cluster.server = `https://127.0.0.1:${port}`;
+  delete cluster['certificate-authority-data'];
+  cluster['insecure-skip-tls-verify'] = true;
+  const file = path.join(dir, 'cuttable-kubeconfig');
+  writeFileSync(file, toYaml(doc));
+  return {
+    kubeconfig: file,
+    cut: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
 
 describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
@@ -122,6 +161,64 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
     assert.ok(
       Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0) > 0,
       'packets captured before the deletion are kept',
+    );
+  });
+  it('SIGKILL in upload mode: tcpdump stops by itself and the uploaded binary is removed', async () => {
+    const file = path.join(dir, 'killed-upload.pcap');
+    const { marker } = await captureThenSignal(['--mode', 'upload'], 'SIGKILL', file);
+    const leftovers = () =>
+      kubectl([
+        'exec',
+        '-n',
+        ns,
+        'dnsloop',
+        '-c',
+        'main',
+        '--',
+        'sh',
+        '-c',
+        'ls -d /tmp/netdiag-* 2>/dev/null; pgrep tcpdump; true',
+      ]).stdout.trim();
+    await waitFor(
+      'the uploaded tcpdump to stop and remove itself',
+      () => hostProcesses(`port ${marker}`).length === 0 && leftovers() === '',
+      60_000,
+      1000,
+    );
+    assert.equal(capinfos(file).status, 0, 'what the killed client wrote is still readable');
+  });
+
+  it('API connection lost mid-capture: clear message, valid partial file, exit 3; tcpdump stops by itself', async () => {
+    const api = await cuttableApiServer();
+    const file = path.join(dir, 'api-lost.pcap');
+    const marker = `${40000 + Math.floor(Math.random() * 20000)}`;
+    const capture = netdiag([
+      'sniff',
+      'dnsloop',
+      '-n',
+      ns,
+      '-f',
+      `port 53 or port ${marker}`,
+      '-o',
+      file,
+      '--kubeconfig',
+      api.kubeconfig,
+    ]);
+    await waitFor('the capture to start', () => /capturing /.test(capture.stderrSoFar()), 120_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    api.cut();
+    const run = await capture.done;
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stderr, /^error: .*lost the connection to the Kubernetes API during the capture/m);
+    assert.match(run.stderr, /^fix: /m);
+    const info = capinfos(file);
+    assert.equal(info.status, 0, info.stderr);
+    assert.ok(Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0) > 0, 'packets before the loss are kept');
+    await waitFor(
+      'the remote tcpdump to stop by itself',
+      () => hostProcesses(`port ${marker}`).length === 0,
+      60_000,
+      1000,
     );
   });
 });
