@@ -6,8 +6,8 @@ netdiag_exec() {
   root=$1
   entry=$2
   shift 2
-  if [ ! -f "$root/dist/src/lib/$entry" ]; then
-    echo "error: kubectl-netdiag is not built ($root/dist/src/lib/$entry is missing)" >&2
+  if [ ! -f "$root/dist/$entry" ]; then
+    echo "error: kubectl-netdiag is not built ($root/dist/$entry is missing)" >&2
     echo "fix: run \`npm ci && npm run build\` in $root" >&2
     exit 3
   fi
@@ -29,8 +29,8 @@ netdiag_exec() {
       exit 3
     fi
   fi
-  # A small young generation keeps a long capture's RSS flat and low (~250 → ~175 MiB over 2 GiB, same throughput).
-  exec "$node_bin" --max-semi-space-size=2 "$root/dist/src/lib/$entry" "$@"
+  # The same Node flags as the single executable (NODE_FLAGS in scripts/release/lib/sea.ts says why).
+  exec "$node_bin" --max-semi-space-size=1 "$root/dist/$entry" "$@"
 }
 
 # The package root of an executable in bin/ whose symlinks are already resolved.

@@ -1,5 +1,6 @@
 /**
- * Entry point of the bundled CLI (the main script of the single executable).
+ * THE entry point of the CLI, bundled by scripts/release/lib/bundle.ts: the main script of the single executable,
+ * and dist/kubectl-netdiag.cjs, which bin/kubectl-netdiag runs (`npm run build` makes it).
  *
  * oclif normally finds its package.json, plugins, hooks, manifest and command files on disk. A single
  * executable has no such files, so everything is handed in through virtual modules that
@@ -10,13 +11,17 @@
  * - `netdiag:manifest`: oclif's manifest (ids, flags, descriptions) computed by a first build of this bundle
  *   (`NETDIAG_EMIT_OCLIF_MANIFEST=1`), so help and command lookup need no command module at all.
  */
+import { enableCompileCache } from 'node:module';
 import { dirname } from 'node:path';
+import { isSea } from 'node:sea';
+import { fileURLToPath } from 'node:url';
 
 import { Plugin, flush, run, type Interfaces } from '@oclif/core';
 import { COMMANDS } from 'netdiag:commands';
 import { MANIFEST } from 'netdiag:manifest';
 import { PJSON } from 'netdiag:pjson';
 
+import { packageRootOf } from '../../src/lib/build-info.js';
 import { reportError } from '../../src/lib/output.js';
 
 /** The two private members of oclif's Plugin that the explicit strategy goes through. */
@@ -43,12 +48,15 @@ async function loadRootPlugin(root: string, pjson: Interfaces.PJSON): Promise<Pl
   return plugin;
 }
 
-/** Same contract as src/lib/cli.ts (the development entry): oclif run, then errors rendered with exit codes. */
+/** oclif run, then every error that reaches the top rendered as `error:` / `fix:` lines with its exit code. */
 async function main(argv: readonly string[]): Promise<void> {
+  // A single executable carries its own V8 code cache; run by node, the bundle uses the on-disk compile cache.
+  if (!isSea()) enableCompileCache();
   try {
-    // The package root holds build-info.json (the release archive puts it next to the executable); oclif reads
-    // nothing else from it (no manifest, tsconfig or commands directory).
-    const root = dirname(process.execPath);
+    // The package root holds build-info.json (the release archive puts it next to the executable; a checkout has
+    // git instead) and assets/ outside a single executable; oclif reads nothing else from it.
+    const bundleDir = dirname(fileURLToPath(import.meta.url));
+    const root = isSea() ? dirname(process.execPath) : (packageRootOf(import.meta.url) ?? bundleDir);
     const pjson = PJSON as Interfaces.PJSON;
     const plugin = await loadRootPlugin(root, pjson);
     if (MANIFEST === null && process.env.NETDIAG_EMIT_OCLIF_MANIFEST === '1') {

@@ -31,7 +31,8 @@ const USAGE = `usage: npm run release -- [options]
   --out DIR               output directory (default: release/)
   --cache-dir DIR         downloads and tools (default: $NETDIAG_CACHE_DIR/release or ~/.cache/netdiag/release)
   --update-repo-manifests also write plugin.yaml and .krew.yaml at the repository root
-  --no-code-cache         do not embed a V8 code cache in the host platform's binary`;
+  --no-code-cache         do not embed a V8 code cache in the host platform's binary
+  --bundle-only FILE      only bundle the CLI into FILE (npm run build does, for bin/kubectl-netdiag)`;
 
 const log = (line: string): void => {
   process.stderr.write(`release: ${line}\n`);
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
       'cache-dir': { type: 'string' },
       'update-repo-manifests': { type: 'boolean', default: false },
       'no-code-cache': { type: 'boolean', default: false },
+      'bundle-only': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -98,6 +100,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const repoRoot = resolve(process.env.NETDIAG_REPO_ROOT ?? process.cwd());
   const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  if (values['bundle-only'] !== undefined) {
+    const outfile = resolve(values['bundle-only']);
+    const bundle = await bundleCli({ repoRoot, outfile, version: pkg.version });
+    await smokeTest(process.execPath, [outfile], bundle.commands.map((c) => c.id));
+    log(`bundle: ${outfile} (${bundle.bytes} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return;
+  }
   const version = values.version ?? `v${pkg.version}`;
   if (!SEMVER_V.test(version)) throw new Error(`--version ${version}: expected v-prefixed semver, e.g. v0.1.0`);
   const baseUrl = values['base-url'] ?? `${REPO}/releases/download/${version}`;

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface ClientVersion {
   readonly version: string;
@@ -44,4 +45,18 @@ export function clientVersion(packageRoot: string, packageVersion: string): Clie
     node: process.version,
     platform: `${process.platform}/${process.arch}`,
   };
+}
+
+/**
+ * The package root: the nearest directory at or above the module at `moduleUrl` that holds package.json (from
+ * dist/src/** as well as from the bundle dist/kubectl-netdiag.cjs); undefined for a bundle copied elsewhere.
+ */
+export function packageRootOf(moduleUrl: string): string | undefined {
+  let dir = path.dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The base class of every command: global flags (cluster access like kubectl, verbosity), typed KubeAccessOptions,
  * SIGINT/SIGTERM → AbortSignal, run sessions cleaned up on every exit path, progress on stderr, report output on
- * stdout, and errors rendered as `error:` / `fix:` lines with the documented exit codes (by the entry point, cli.ts).
+ * stdout, and errors rendered as `error:` / `fix:` lines with the documented exit codes (by the entry point, scripts/release/bundle-entry.ts).
  *
  * A command: `static flags = { ...NetdiagCommand.outputFlags, ... }`, then in `run()` parse (`await this.parseFlags(X)`),
  * build typed options, call an engine with `this.client()`, `this.abort.signal`, `this.progress`, render with
@@ -153,7 +153,7 @@ export abstract class NetdiagCommand extends Command {
       this.abort?.dispose();
     }
     await super.finally(err);
-    // Rethrown to the entry point (cli.ts), which renders every error the same way.
+    // Rethrown to the entry point (scripts/release/bundle-entry.ts), which renders every error the same way.
     if (this.failure !== undefined) throw this.failure;
   }
 }

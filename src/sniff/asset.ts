@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRootOf } from '../lib/build-info.js';
 import { environmentError } from '../lib/errors.js';
 
 export type TcpdumpArch = 'amd64' | 'arm64';
@@ -28,7 +28,7 @@ export const tcpdumpAssetKey = (arch: TcpdumpArch): string => `tcpdump/linux-${a
  * The static tcpdump for `arch`, as bytes. This is the ONE place that knows where assets live:
  * 1. `NETDIAG_ASSETS_DIR` (tests, packagers);
  * 2. inside a Node single executable application, the SEA asset with the same key (`node:sea` getAsset);
- * 3. `assets/` at the package root, found from this file's location (dist/src/sniff → ../../../assets).
+ * 3. `assets/` at the package root (the nearest directory with package.json above this module or the bundle).
  */
 export async function loadTcpdumpAsset(arch: TcpdumpArch, env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
   const key = tcpdumpAssetKey(arch);
@@ -41,7 +41,8 @@ export async function loadTcpdumpAsset(arch: TcpdumpArch, env: NodeJS.ProcessEnv
       throw missing(arch, `not bundled in this binary (${(err as Error).message})`);
     }
   }
-  const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const packageRoot = packageRootOf(import.meta.url);
+  if (packageRoot === undefined) throw missing(arch, 'no package directory around this program');
   return readAsset(path.join(packageRoot, 'assets', key), arch);
 }
 

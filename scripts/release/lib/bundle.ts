@@ -39,7 +39,7 @@ export function bundledPjson(pjson: Json, version: string): Json {
   }
   for (const key of ['plugins', 'devPlugins', 'jitPlugins', 'hooks', 'helpClass', 'theme']) delete oclif[key];
   oclif.commands = { strategy: 'explicit', target: 'netdiag:commands', identifier: 'COMMANDS' };
-  // Users type `kubectl netdiag`, so help and examples say so (as src/lib/cli.ts does for development runs).
+  // Users type `kubectl netdiag`, so help and examples say so (the executable is kubectl-netdiag).
   oclif.bin = 'kubectl netdiag';
   return {
     name: pjson.name,
@@ -107,6 +107,14 @@ async function esbuildCli(
         contents: args.path === 'pjson' ? virtual.pjson : virtual.manifest,
         loader: 'js',
       }));
+      // pcap-parser grows its buffer with `new Buffer(n)`: Node stays quiet about that inside node_modules, but from
+      // a bundle it prints a DEP0005 deprecation warning on every capture. Same bytes with the current call.
+      b.onLoad({ filter: /[\\/]pcap-parser[\\/]lib[\\/]pcap-parser\.js$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const patched = source.replaceAll('new Buffer(', 'Buffer.allocUnsafe(');
+        if (patched === source) throw new Error(`${args.path} no longer calls new Buffer(): drop this patch`);
+        return { contents: patched, loader: 'js' };
+      });
       // oclif require()s typescript only to read a tsconfig.json during development (3.5 MB); the bundle never does.
       b.onResolve({ filter: /^typescript$/ }, () => ({ path: 'typescript', namespace: 'netdiag-absent' }));
       b.onLoad({ filter: /.*/, namespace: 'netdiag-absent' }, (args) => ({

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../../scripts/release/lib/sea.js';
+
+/** The launcher must run Node with the flags the single executable gets. */
+const FLAGS = NODE_FLAGS.join(' ');
 
 const repoBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'bin');
 
@@ -17,7 +21,7 @@ function fakeInstall(options: { bundledNode: boolean; built: boolean }): string 
   }
   if (options.built) {
     mkdirSync(path.join(root, 'dist', 'src', 'lib'), { recursive: true });
-    writeFileSync(path.join(root, 'dist', 'src', 'lib', 'cli.js'), '');
+    writeFileSync(path.join(root, 'dist', 'kubectl-netdiag.cjs'), '');
     writeFileSync(path.join(root, 'dist', 'src', 'lib', 'complete-cli.js'), '');
   }
   if (options.bundledNode) fakeNode(path.join(root, 'node_modules', 'node', 'bin'), '24.21.0', 'bundled');
@@ -57,17 +61,14 @@ describe('bin/kubectl-netdiag launcher', () => {
     const other = fakeNode(path.join(root, 'path-node'), '25.0.0', 'path');
     const result = launch(path.join(root, 'bin', 'kubectl-netdiag'), [other]);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.stdout, `bundled node ran --max-semi-space-size=2 ${root}/dist/src/lib/cli.js version\n`);
+    assert.equal(result.stdout, `bundled node ran ${FLAGS} ${root}/dist/kubectl-netdiag.cjs version\n`);
   });
 
   it('falls back to node on PATH when it is 22 or newer', () => {
     const root = fakeInstall({ bundledNode: false, built: true });
     const pathNode = fakeNode(path.join(root, 'path-node'), '22.3.0', 'path');
     const result = launch(path.join(root, 'bin', 'kubectl_complete-netdiag'), [pathNode], ['cleanup', '-n', '']);
-    assert.equal(
-      result.stdout,
-      `path node ran --max-semi-space-size=2 ${root}/dist/src/lib/complete-cli.js cleanup -n \n`,
-    );
+    assert.equal(result.stdout, `path node ran ${FLAGS} ${root}/dist/src/lib/complete-cli.js cleanup -n \n`);
   });
 
   it('refuses an older node with one error line and one fix line, exit 3', () => {
@@ -95,7 +96,7 @@ describe('bin/kubectl-netdiag launcher', () => {
     symlinkSync(path.join(root, 'bin', 'kubectl-netdiag'), path.join(links, 'kubectl-netdiag'));
     assert.equal(
       launch(path.join(links, 'kubectl-netdiag'), []).stdout,
-      `bundled node ran --max-semi-space-size=2 ${root}/dist/src/lib/cli.js version\n`,
+      `bundled node ran ${FLAGS} ${root}/dist/kubectl-netdiag.cjs version\n`,
     );
     const unbuilt = fakeInstall({ bundledNode: true, built: false });
     const result = launch(path.join(unbuilt, 'bin', 'kubectl-netdiag'), []);

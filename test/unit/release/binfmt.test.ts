@@ -179,6 +179,7 @@ describe('release targets', () => {
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: false,
+      execArgv: ['--max-semi-space-size=1'],
       assets: { 'tcpdump/linux-amd64/tcpdump': '/a/t' },
     });
   });

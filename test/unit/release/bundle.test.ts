@@ -87,7 +87,7 @@ describe('bundled CLI', { timeout: 120_000 }, () => {
       run(process.execPath, [outfile, 'no-such-command'], { cwd: dir, env }),
       (err: { code?: number; stderr?: string }) => {
         assert.notEqual(err.code, 0);
-        assert.match(err.stderr ?? '', /^error: .*no-such-command/m, 'rendered like src/lib/cli.ts does');
+        assert.match(err.stderr ?? '', /^error: .*no-such-command/m, 'rendered as error/fix lines');
         return true;
       },
     );
