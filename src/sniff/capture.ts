@@ -6,7 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { execInPod } from '../kube/exec.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseTcpdumpStats, type TcpdumpStats } from '../pcap/stats.js';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_LINE, STOP_LINE } from './tcpdump.js';
+import { CAPTURE_END_MARKER, HEARTBEAT_INTERVAL_MS, HEARTBEAT_LINE, STOP_LINE } from './tcpdump.js';
 import type { CaptureTarget } from './resolve.js';
 
 /** One capture mode for one target (ksniff's sniffer shape): prepare, capture into a sink, undo. */
@@ -32,6 +32,8 @@ export interface CaptureControl {
   readonly abort: AbortSignal;
   /** Called once with tcpdump's "listening on ..." line: the capture is live. */
   readonly onListening?: (line: string) => void;
+  /** Packets of this capture the client has received so far (the stream's stats tap counts them). */
+  readonly packetsReceived: () => number;
 }
 
 export interface RemoteCaptureResult {
@@ -45,6 +47,8 @@ export interface RemoteCaptureResult {
 
 /** How long a stopped capture may take to flush and exit before its stream is closed anyway. */
 export const STOP_GRACE_MS = 10_000;
+/** How long the client waits for the last packets tcpdump reported before it releases the remote side anyway. */
+export const TAIL_WAIT_MS = 5000;
 const STDERR_KEEP = 64 * 1024;
 
 export interface RemoteCaptureOptions {
@@ -64,6 +68,20 @@ export async function runRemoteCapture(
   const stdin = new PassThrough();
   let stderr = '';
   let listening = false;
+  let releasing = false;
+  let tailTimer: NodeJS.Timeout | undefined;
+  // The capture has ended remotely: close stdin (which lets the wrapper exit) once every packet tcpdump says it
+  // wrote has arrived here, so the exec stream never ends with the tail of the capture still in flight.
+  const releaseWhenComplete = () => {
+    releasing = true;
+    const expected = parseTcpdumpStats(stderr).captured ?? 0;
+    const deadline = Date.now() + TAIL_WAIT_MS;
+    const check = () => {
+      if (control.packetsReceived() >= expected || Date.now() >= deadline) stdin.end();
+      else tailTimer = setTimeout(check, 20);
+    };
+    check();
+  };
   const stderrSink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
@@ -74,6 +92,7 @@ export async function runRemoteCapture(
           control.onListening?.(line.trim());
         }
       }
+      if (!releasing && new RegExp(`^${CAPTURE_END_MARKER} `, 'm').test(stderr)) releaseWhenComplete();
       callback();
     },
   });
@@ -82,10 +101,7 @@ export async function runRemoteCapture(
   let graceTimer: NodeJS.Timeout | undefined;
   const onStop = () => {
     stopped = true;
-    if (!stdin.writableEnded) {
-      stdin.write(STOP_LINE);
-      stdin.end();
-    }
+    if (!stdin.writableEnded) stdin.write(STOP_LINE);
     graceTimer = setTimeout(() => hardStop.abort(new Error('the remote capture did not stop in time')), STOP_GRACE_MS);
   };
   const heartbeat = setInterval(() => {
@@ -114,6 +130,7 @@ export async function runRemoteCapture(
   } finally {
     clearInterval(heartbeat);
     clearTimeout(graceTimer);
+    clearTimeout(tailTimer);
     control.stop.removeEventListener('abort', onStop);
     if (!stdin.writableEnded) stdin.end();
   }

@@ -387,6 +387,7 @@ async function capture(
           stop: stop.signal,
           abort: abort.signal,
           onListening: armDuration,
+          packetsReceived: () => entry.tap.snapshot().packets,
         });
         if (
           entry.result.exitCode !== 0 &&

@@ -42,6 +42,8 @@ export const HEARTBEAT_INTERVAL_MS = 5000;
 export const HEARTBEAT_TIMEOUT_SECONDS = 30;
 /** How long an idle netdiag ephemeral container stays reusable after its last capture ended. */
 export const IDLE_GRACE_SECONDS = 600;
+/** What the capture wrapper writes on stderr once the capture has ended: `netdiag-capture-end STATUS`. */
+export const CAPTURE_END_MARKER = 'netdiag-capture-end';
 /** The line that asks the remote capture to stop (flush, print statistics, exit 0). */
 export const STOP_LINE = 'stop\n';
 export const HEARTBEAT_LINE = '\n';
@@ -52,13 +54,19 @@ export const HEARTBEAT_LINE = '\n';
  *
  * It stops the capture with SIGTERM (tcpdump flushes, prints its drop statistics and exits 0; SIGKILL 5 s later if
  * it does not) when
- *  - the client sends the line "stop", or stdin reaches EOF (the exec stream was closed);
+ *  - the client sends the line "stop", or stdin reaches EOF (the exec stream was closed: the client is gone);
  *  - no line arrived on stdin for the heartbeat timeout: the client died or its connection is gone, and exec'd
  *    processes otherwise outlive their client (kubernetes#89031);
  *  - the hard limit passes.
  * It keeps a lease file `capture.<pid>` in the state directory holding "alive until": the capture's deadline while
  * it runs, the idle grace after it ends. The idle process of a netdiag ephemeral container lives only while some
- * lease is in the future (see IDLE_SCRIPT), so reused containers stay bounded too. With an idle grace of 0 nothing
+ * lease is in the future (see IDLE_SCRIPT), so reused containers stay bounded too.
+ *
+ * When the capture has ended it writes {@link CAPTURE_END_MARKER} on stderr (after tcpdump's statistics) and stays
+ * until the client closes stdin, at most the heartbeat timeout: the exec stream ends only when the process does,
+ * and an exec stream that ends while the API server or kubelet still holds stdout the client has not read yet
+ * can lose that tail (kubernetes#124571). The client closes stdin once it has received as many packets as tcpdump
+ * says it captured. With an idle grace of 0 nothing
  * reuses the directory (upload mode: it holds the uploaded tcpdump for this run only) and the wrapper removes it, so
  * a client killed mid-capture leaves nothing in the container either. The wrapper exits with the
  * capture's status so tcpdump's own errors (bad filter, unknown interface) reach the client.
@@ -76,7 +84,9 @@ export const CAPTURE_WRAPPER_SCRIPT = [
   'exec 3<&0',
   '"$@" </dev/null &',
   'capture=$!',
-  '( while IFS= read -r line <&3; do [ "$line" = stop ] && break; put "$hb" "$(date +%s)" hb; done',
+  '( while IFS= read -r line <&3; do',
+  '    if [ "$line" = stop ]; then kill -TERM $capture 2>/dev/null; else put "$hb" "$(date +%s)" hb; fi',
+  '  done',
   '  kill -TERM $capture 2>/dev/null ) &',
   'reader=$!',
   '( while kill -0 $capture 2>/dev/null; do',
@@ -88,7 +98,11 @@ export const CAPTURE_WRAPPER_SCRIPT = [
   '  done ) &',
   'watchdog=$!',
   'wait $capture; status=$?',
-  'kill $reader $watchdog 2>/dev/null',
+  'kill $watchdog 2>/dev/null',
+  'echo "netdiag-capture-end $status" >&2',
+  '( n=0; while [ $n -lt "$hbmax" ] && kill -0 $reader 2>/dev/null; do sleep 1; n=$((n + 1)); done',
+  '  kill $reader 2>/dev/null ) &',
+  'wait $reader',
   'if [ "$grace" -gt 0 ]; then put "$lease" $(( $(date +%s) + grace )) lease; rm -f "$hb"; else rm -rf "$dir"; fi',
   'exit $status',
 ].join('\n');
@@ -184,7 +198,7 @@ export function tcpdumpErrorLines(stderr: string): string[] {
     .filter(
       (line) =>
         line !== '' &&
-        !/^(listening on|tcpdump: (verbose output|listening|data link type)|\d+ packets? (captured|received|dropped))/.test(
+        !/^(listening on|tcpdump: (verbose output|listening|data link type)|\d+ packets? (captured|received|dropped)|netdiag-capture-end )/.test(
           line,
         ) &&
         !/^Warning: /i.test(line),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   boundedCaptureArgv,
+  CAPTURE_END_MARKER,
   idleArgv,
   isUsageFailure,
   nsenterArgv,
@@ -87,7 +88,7 @@ describe('tcpdump argv', () => {
     assert.ok(!isUsageFailure("tcpdump: eth0: You don't have permission to perform this capture on that device\n"));
     assert.deepEqual(
       tcpdumpErrorLines(
-        'tcpdump: listening on any, link-type LINUX_SLL2\n3 packets captured\n5 packets received by filter\n0 packets dropped by kernel\ntcpdump: boom\n',
+        'tcpdump: listening on any, link-type LINUX_SLL2\n3 packets captured\n5 packets received by filter\n0 packets dropped by kernel\ntcpdump: boom\nnetdiag-capture-end 1\n',
       ),
       ['tcpdump: boom'],
     );
@@ -102,8 +103,17 @@ describe('capture wrapper script', () => {
     'trap "echo stopped-by-term; exit 0" TERM; echo started; while :; do sleep 0.1; done',
   ];
 
-  const run = (limit: number, hb: number, drive: (stdin: NodeJS.WritableStream) => void, grace = 100) =>
-    new Promise<{ code: number | null; out: string; ms: number; dir: string }>((resolve) => {
+  /**
+   * Runs the wrapper around the fake capture. Like the client, it closes stdin when the wrapper reports the end of
+   * the capture on stderr, unless `ack` is false.
+   */
+  const run = (
+    limit: number,
+    hb: number,
+    drive: (stdin: NodeJS.WritableStream) => void,
+    { grace = 100, ack = true }: { grace?: number; ack?: boolean } = {},
+  ) =>
+    new Promise<{ code: number | null; out: string; err: string; ms: number; dir: string }>((resolve) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-wrapper-'));
       const argv = boundedCaptureArgv(
         'sh',
@@ -111,11 +121,16 @@ describe('capture wrapper script', () => {
         fakeCapture,
       );
       const started = Date.now();
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
+      let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (ack && err.includes(`${CAPTURE_END_MARKER} `)) child.stdin.end();
+      });
       drive(child.stdin);
-      child.on('exit', (code) => resolve({ code, out, ms: Date.now() - started, dir }));
+      child.on('exit', (code) => resolve({ code, out, err, ms: Date.now() - started, dir }));
     });
 
   it('stops the capture with SIGTERM on the stop line and leaves a grace lease', async () => {
@@ -130,9 +145,18 @@ describe('capture wrapper script', () => {
   });
 
   it('with no idle grace (upload mode) removes its directory when the client is gone', async () => {
-    const result = await run(60, 2, () => undefined, 0);
+    const result = await run(60, 2, () => undefined, { grace: 0 });
     assert.match(result.out, /stopped-by-term/);
     assert.equal(existsSync(result.dir), false, 'the state directory (with the uploaded tcpdump) is removed');
+  });
+
+  it('reports the end of the capture and stays until the client closes stdin, at most the heartbeat timeout', async () => {
+    const acked = await run(60, 30, (stdin) => setTimeout(() => stdin.write(STOP_LINE), 300));
+    assert.match(acked.err, /^netdiag-capture-end 0$/m);
+    assert.ok(acked.ms < 5000, `with the client's close it exits at once (took ${acked.ms} ms)`);
+    const unacked = await run(60, 3, (stdin) => setTimeout(() => stdin.write(STOP_LINE), 300), { ack: false });
+    assert.match(unacked.out, /stopped-by-term/);
+    assert.ok(unacked.ms >= 3000 && unacked.ms < 9000, `without it, waits for the bound (took ${unacked.ms} ms)`);
   });
 
   it('stops when stdin closes (client gone)', async () => {
@@ -179,9 +203,11 @@ describe('capture wrapper script', () => {
     ]);
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes(`${CAPTURE_END_MARKER} `)) child.stdin.end();
+    });
     const [code] = (await once(child, 'exit')) as [number];
-    child.stdin.end();
     assert.equal(code, 1);
     assert.match(stderr, /bad filter/);
   });
