@@ -4,7 +4,6 @@
  */
 import type { KubeClient, V1Node, V1Pod, V1Service } from '../kube/client.js';
 import type { NameRecord } from '../pcap/pcapng.js';
-import { listServices } from './kube-extra.js';
 
 /** Builds the records from API objects. Pure. Host-network pods are skipped: their IP is the node's. */
 export function nameRecords(
@@ -77,8 +76,8 @@ export async function collectNameRecords(
     ),
     attempt<V1Service>(
       'services',
-      () => listServices(client, undefined, signal),
-      (ns) => listServices(client, ns, signal),
+      () => client.listServices(undefined, {}, call),
+      (ns) => client.listServices(ns, {}, call),
     ),
     attempt<V1Node>(
       'nodes',
