@@ -91,7 +91,8 @@ export interface SniffResult {
   readonly stopReason: StopReason;
   readonly stopDetail: string | undefined;
   readonly bytesWritten: number;
-  readonly elapsedMs: number;
+  /** From the first "listening" of a remote tcpdump to the end of the last one; 0 when none started. */
+  readonly captureMs: number;
   /** A mid-capture failure (target deleted, connection lost): the file is valid and complete up to it; exit 3. */
   readonly failure: NetdiagError | undefined;
 }
@@ -208,7 +209,6 @@ export async function runSniff(
   signal: AbortSignal,
 ): Promise<SniffResult> {
   const { progress } = sinks;
-  const started = Date.now();
   const targets = await progress.step('resolving the capture target', () =>
     resolveTargets(client, options.target, {
       namespace: options.namespace,
@@ -261,7 +261,7 @@ export async function runSniff(
     );
     const result = await capture(client, sniffers, output, format, options, sinks, signal, names, choice);
     captured = result.bytesWritten > 0;
-    return { ...result, elapsedMs: Date.now() - started };
+    return result;
   } catch (err) {
     if (isInterrupt(err)) {
       progress.info('interrupted before the capture started; cleaning up');
@@ -309,7 +309,7 @@ async function capture(
   signal: AbortSignal,
   names: Promise<{ records: { ip: string; name: string }[]; notes: string[] }> | undefined,
   choice: ModeChoice,
-): Promise<Omit<SniffResult, 'elapsedMs'>> {
+): Promise<SniffResult> {
   const { progress } = sinks;
   const stop = new AbortController();
   const abort = new AbortController();
@@ -369,7 +369,9 @@ async function capture(
   void output.gone.then((why) => requestStop('output-gone', why));
 
   let durationTimer: NodeJS.Timeout | undefined;
+  let listeningAt: number | undefined;
   const armDuration = () => {
+    listeningAt ??= Date.now();
     if (options.durationMs === undefined || durationTimer !== undefined) return;
     durationTimer = setTimeout(() => requestStop('duration', formatDuration(options.durationMs!)), options.durationMs);
   };
@@ -407,6 +409,7 @@ async function capture(
       }
     }),
   );
+  const captureMs = listeningAt === undefined ? 0 : Date.now() - listeningAt;
   clearTimeout(durationTimer);
   if (statsTimer) clearInterval(statsTimer);
   signal.removeEventListener('abort', onSignal);
@@ -454,6 +457,7 @@ async function capture(
     stopReason,
     stopDetail,
     bytesWritten,
+    captureMs,
     failure,
   };
 }

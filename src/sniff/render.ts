@@ -56,7 +56,7 @@ export function summaryLines(result: SniffResult): string[] {
       ? `: ${result.stopDetail}`
       : '';
   lines.push(
-    `captured ${packets} packets (${formatBytes(bytes)}) from ${result.targets.length} target${result.targets.length === 1 ? '' : 's'} in ${formatDuration(Math.round(result.elapsedMs / 100) * 100)} ` +
+    `captured ${packets} packets (${formatBytes(bytes)}) from ${result.targets.length} target${result.targets.length === 1 ? '' : 's'} in ${formatDuration(Math.round(result.captureMs / 100) * 100)} ` +
       `→ ${result.output} (${result.format}, ${formatBytes(result.bytesWritten)}); kernel dropped ${dropped}; ${result.mode} mode; ${STOP_TEXT[result.stopReason]}${detail}`,
   );
   return lines;

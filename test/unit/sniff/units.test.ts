@@ -78,7 +78,7 @@ describe('summary lines', () => {
       stopReason: 'interrupted',
       stopDetail: 'SIGINT',
       bytesWritten: 4096,
-      elapsedMs: 12_340,
+      captureMs: 12_340,
       failure: undefined,
     });
     assert.equal(lines.length, 3);
