@@ -214,6 +214,8 @@ describe('kubectl krew install, then kubectl netdiag without Node', { timeout: 9
       );
       assert.equal(sniff.status, 0, `--mode ${mode}: ${sniff.stderr}`);
       assert.match(sniff.stderr, mode === 'upload' ? /mode: upload/ : /mode: ephemeral/);
+      // Regression: the bundled pcap-parser once made every capture print a DEP0005 DeprecationWarning.
+      assert.doesNotMatch(sniff.stderr, /\(node:\d+\)|DeprecationWarning/, `--mode ${mode}: no Node runtime warning`);
       const bytes = readFileSync(file);
       assert.equal(bytes.readUInt32LE(0), 0xa1b2c3d4, `--mode ${mode}: classic pcap`);
       assert.ok(bytes.length > 24 + 16, `--mode ${mode}: at least one packet (DNS loop every 0.5 s)`);
