@@ -55,8 +55,9 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     // The package root holds build-info.json (the release archive puts it next to the executable; a checkout has
     // git instead) and assets/ outside a single executable; oclif reads nothing else from it.
-    const bundleDir = dirname(fileURLToPath(import.meta.url));
-    const root = isSea() ? dirname(process.execPath) : (packageRootOf(import.meta.url) ?? bundleDir);
+    const root = isSea()
+      ? dirname(process.execPath)
+      : (packageRootOf(import.meta.url) ?? dirname(fileURLToPath(import.meta.url)));
     const pjson = PJSON as Interfaces.PJSON;
     const plugin = await loadRootPlugin(root, pjson);
     if (MANIFEST === null && process.env.NETDIAG_EMIT_OCLIF_MANIFEST === '1') {

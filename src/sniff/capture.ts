@@ -49,6 +49,7 @@ export interface RemoteCaptureResult {
 export const STOP_GRACE_MS = 10_000;
 /** How long the client waits for the last packets tcpdump reported before it releases the remote side anyway. */
 export const TAIL_WAIT_MS = 5000;
+const CAPTURE_END = new RegExp(`^${CAPTURE_END_MARKER} `, 'm');
 const STDERR_KEEP = 64 * 1024;
 
 export interface RemoteCaptureOptions {
@@ -92,7 +93,7 @@ export async function runRemoteCapture(
           control.onListening?.(line.trim());
         }
       }
-      if (!releasing && new RegExp(`^${CAPTURE_END_MARKER} `, 'm').test(stderr)) releaseWhenComplete();
+      if (!releasing && CAPTURE_END.test(stderr)) releaseWhenComplete();
       callback();
     },
   });

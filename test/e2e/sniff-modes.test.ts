@@ -15,12 +15,12 @@ import {
   dnsQueries,
   env,
   haveCluster,
-  kubectl,
   kubectlOk,
   managedPods,
   netdiag,
   repoRoot,
   tshark,
+  uploadLeftovers,
   waitPodsReady,
 } from './sniff.support.js';
 
@@ -73,19 +73,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /uploaded static tcpdump \(linux\/amd64/);
     assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
-    const left = kubectl([
-      'exec',
-      '-n',
-      ns,
-      'dnsloop',
-      '-c',
-      'main',
-      '--',
-      'sh',
-      '-c',
-      'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; true',
-    ]);
-    assert.equal(left.stdout.trim(), '', 'binary directory removed and no tcpdump left');
+    assert.equal(uploadLeftovers(ns, 'dnsloop'), '', 'binary directory removed and no tcpdump left');
   });
 
   it('node/NAME captures host traffic of worker2 from a hostNetwork helper pod', async () => {

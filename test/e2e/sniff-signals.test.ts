@@ -18,11 +18,11 @@ import {
   env,
   haveCluster,
   hostProcesses,
-  kubectl,
   kubectlOk,
   managedPods,
   netdiag,
   tcpdumpsInPod,
+  uploadLeftovers,
   waitFor,
   waitPodsReady,
 } from './sniff.support.js';
@@ -166,22 +166,9 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
   it('SIGKILL in upload mode: tcpdump stops by itself and the uploaded binary is removed', async () => {
     const file = path.join(dir, 'killed-upload.pcap');
     const { marker } = await captureThenSignal(['--mode', 'upload'], 'SIGKILL', file);
-    const leftovers = () =>
-      kubectl([
-        'exec',
-        '-n',
-        ns,
-        'dnsloop',
-        '-c',
-        'main',
-        '--',
-        'sh',
-        '-c',
-        'ls -d /tmp/netdiag-* 2>/dev/null; pgrep tcpdump; true',
-      ]).stdout.trim();
     await waitFor(
       'the uploaded tcpdump to stop and remove itself',
-      () => hostProcesses(`port ${marker}`).length === 0 && leftovers() === '',
+      () => hostProcesses(`port ${marker}`).length === 0 && uploadLeftovers(ns, 'dnsloop') === '',
       60_000,
       1000,
     );

@@ -129,6 +129,21 @@ spec:${extra.nodeName ? `\n  nodeName: ${extra.nodeName}` : ''}
 `;
 }
 
+/** A bare pod of the tools image running `command` with sh, labelled app=NAME. */
+export function commandPod(namespace: string, name: string, command: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${namespace}, labels: {app: ${name}}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ${TOOLS_IMAGE}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ${JSON.stringify(command)}]
+`;
+}
+
 export function deployment(namespace: string, name: string, replicas: number): string {
   return `apiVersion: apps/v1
 kind: Deployment
@@ -202,6 +217,12 @@ export function ephemeralCount(namespace: string, pod: string): number {
       .split(' ')
       .filter(Boolean).length,
   );
+}
+
+/** What upload mode may leave in a container: its /tmp/netdiag-* directories and running tcpdumps ('' = nothing). */
+export function uploadLeftovers(namespace: string, pod: string, container = 'main'): string {
+  const script = 'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; true';
+  return kubectl(['exec', '-n', namespace, pod, '-c', container, '--', 'sh', '-c', script]).stdout.trim();
 }
 
 /** tcpdump processes in the pod's netdiag ephemeral containers, via `kubectl exec ... pgrep`. */
