@@ -98,6 +98,20 @@ export function deleteNamespace(name: string): void {
   kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
 }
 
+const DNS_LOOP = 'while true; do nslookup kubernetes.default >/dev/null 2>&1; sleep 0.5; done';
+
+/** The one container of the test workloads, at `indent`: the tools image running `command` with sh. */
+function mainContainer(command: string, indent: string): string {
+  return [
+    '- name: main',
+    `  image: ${TOOLS_IMAGE}`,
+    '  imagePullPolicy: IfNotPresent',
+    `  command: ["sh", "-c", ${JSON.stringify(command)}]`,
+  ]
+    .map((line) => indent + line)
+    .join('\n');
+}
+
 /** A pod running a DNS lookup loop (the search-domain expansions show up in a port 53 capture). */
 export function dnsLoopPod(
   namespace: string,
@@ -122,10 +136,7 @@ metadata:
 spec:${extra.nodeName ? `\n  nodeName: ${extra.nodeName}` : ''}
   terminationGracePeriodSeconds: 1${security}
   containers:
-  - name: main
-    image: ${TOOLS_IMAGE}
-    imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "while true; do nslookup kubernetes.default >/dev/null 2>&1; sleep 0.5; done"]${containerSecurity}
+${mainContainer(DNS_LOOP, '  ')}${containerSecurity}
 `;
 }
 
@@ -137,10 +148,7 @@ metadata: {name: ${name}, namespace: ${namespace}, labels: {app: ${name}}}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
-  - name: main
-    image: ${TOOLS_IMAGE}
-    imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", ${JSON.stringify(command)}]
+${mainContainer(command, '  ')}
 `;
 }
 
@@ -162,10 +170,7 @@ spec:
     spec:
       terminationGracePeriodSeconds: 1
       containers:
-      - name: main
-        image: ${TOOLS_IMAGE}
-        imagePullPolicy: IfNotPresent
-        command: ["sh", "-c", "while true; do nslookup kubernetes.default >/dev/null 2>&1; sleep 0.5; done"]
+${mainContainer(DNS_LOOP, '      ')}
 `;
 }
 
