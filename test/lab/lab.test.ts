@@ -21,13 +21,17 @@ function run(cmd: string, args: string[], timeoutMs = 120_000): string {
 const kubectl = (...args: string[]): string => run('kubectl', ['--kubeconfig', kubeconfig, ...args]);
 const lab = (...args: string[]): string => run('bash', [labScript, ...args], 600_000);
 const inPod = (pod: string, ...cmd: string[]): string => kubectl('-n', ns, 'exec', pod, '--', ...cmd);
-/** Runs a command in a pod and returns its exit code and output instead of throwing. */
-function tryInPod(pod: string, ...cmd: string[]): { code: number; out: string } {
+/**
+ * Runs a command in a pod and returns its exit code and output instead of throwing. The command's
+ * stdout is kept apart from stderr: kubectl writes its own client noise there (e.g. klog's "Unknown
+ * stream id 1, discarding message" from the WebSocket exec client), which must not reach the assertions.
+ */
+function tryInPod(pod: string, ...cmd: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, '-n', ns, 'exec', pod, '--', ...cmd], {
     encoding: 'utf8',
     timeout: 120_000,
   });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 const podIP = (pod: string): string => kubectl('-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.status.podIP}');
 
@@ -40,8 +44,8 @@ function iperfMbps(from: string, to: string): number {
 
 function pingLossPercent(from: string, to: string): number {
   const r = tryInPod(from, 'ping', '-q', '-c', '60', '-i', '0.02', '-W', '1', podIP(to));
-  const m = /(\d+(?:\.\d+)?)% packet loss/.exec(r.out);
-  assert.ok(m, `ping printed no loss figure: ${r.out}`);
+  const m = /(\d+(?:\.\d+)?)% packet loss/.exec(r.stdout);
+  assert.ok(m, `ping printed no loss figure: ${r.stdout}${r.stderr}`);
   return Number(m[1]);
 }
 
@@ -105,9 +109,9 @@ describe('lab', { skip }, () => {
 
   it('routes pod to pod across nodes over the underlay', () => {
     const r = tryInPod('tools-1', 'ping', '-c', '2', '-W', '2', podIP('tools-3'));
-    assert.equal(r.code, 0, r.out);
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     // Two hops (the source node, the target node): the packet really left worker1 and entered worker3.
-    assert.match(r.out, /ttl=62/);
+    assert.match(r.stdout, /ttl=62/);
   });
 
   it('balances a Service over pods on two nodes', () => {
@@ -142,7 +146,7 @@ describe('lab', { skip }, () => {
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) {
       const r = tryInPod('tools-1', 'curl', '-s', '-m', '3', `http://svc-http.${ns}.svc.cluster.local:8080/`);
-      if (r.code === 0) seen.add(r.out.trim());
+      if (r.code === 0) seen.add(r.stdout.trim());
     }
     assert.deepEqual([...seen].sort(), ['web-2', 'web-3']);
   });
