@@ -143,12 +143,21 @@ describe('lab', { skip }, () => {
       execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(manifest) });
     }
     kubectl('-n', ns, 'wait', '--for=condition=Ready', 'pod', '-l', 'app=lab-web', '--timeout=120s');
+    // A name looked up before CoreDNS has the new Service is cached as NXDOMAIN for up to 30 s (the
+    // Corefile's `cache 30`, then nodelocaldns), so keep asking past that window instead of 40 quick tries.
     const seen = new Set<string>();
-    for (let i = 0; i < 40 && seen.size < 2; i++) {
-      const r = tryInPod('tools-1', 'curl', '-s', '-m', '3', `http://svc-http.${ns}.svc.cluster.local:8080/`);
-      if (r.code === 0) seen.add(r.stdout.trim());
+    const deadline = Date.now() + 90_000;
+    let last = '';
+    while (seen.size < 2 && Date.now() < deadline) {
+      const r = tryInPod('tools-1', 'curl', '-sS', '-m', '3', `http://svc-http.${ns}.svc.cluster.local:8080/`);
+      if (r.code === 0) {
+        seen.add(r.stdout.trim());
+      } else {
+        last = `curl exit ${r.code}: ${r.stderr.trim()}`;
+        spawnSync('sleep', ['1']);
+      }
     }
-    assert.deepEqual([...seen].sort(), ['web-2', 'web-3']);
+    assert.deepEqual([...seen].sort(), ['web-2', 'web-3'], last);
   });
 
   it('resolves kubernetes.default to 10.233.0.1 through nodelocaldns 169.254.25.10', () => {
