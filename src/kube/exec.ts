@@ -118,7 +118,7 @@ function upgradeError(status: number, body: string, options: ExecOptions, client
   const where = `${options.namespace}/${options.pod}${options.container ? ` container ${options.container}` : ''}`;
   if (failure.kind === 'forbidden') {
     return environmentError(
-      `forbidden: cannot create pods/exec in namespace "${options.namespace}" (${failure.message})`,
+      `forbidden: cannot exec in pods of namespace "${options.namespace}" (${failure.message})`,
       'ask a cluster admin for verbs get,create on pods/exec (see docs/rbac.yaml)',
     );
   }

@@ -119,11 +119,13 @@ export async function gatherModeFacts(
   const targetReqs = namespaces.flatMap((ns) => [
     req('get', 'pods', ns),
     req('patch', 'pods', ns, 'ephemeralcontainers'),
+    req('get', 'pods', ns, 'exec'),
     req('create', 'pods', ns, 'exec'),
   ]);
   const helperReqs = [
     req('create', 'pods', helperNamespace),
     req('delete', 'pods', helperNamespace),
+    req('get', 'pods', helperNamespace, 'exec'),
     req('create', 'pods', helperNamespace, 'exec'),
   ];
   const call = { signal };
@@ -139,6 +141,9 @@ export async function gatherModeFacts(
         m.verb === verb && m.resource === resource && m.subresource === sub && (ns === undefined || m.namespace === ns),
     );
   const inTargets = (verb: string, sub?: string) => !namespaces.some((ns) => denied(verb, 'pods', ns, sub));
+  // Exec goes to the target pods, or to the helper pod when the only target is a node.
+  const execIn = (verb: string) =>
+    inTargets(verb, 'exec') && (podTargets.length > 0 || !denied(verb, 'pods', helperNamespace, 'exec'));
   const minor = Number.parseInt(version?.minor ?? '', 10);
   const order: PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
   const strictest = targetLevels.reduce<PodSecurityLevel>(
@@ -150,10 +155,12 @@ export async function gatherModeFacts(
     allowed: {
       getPods: inTargets('get'),
       patchEphemeralContainers: inTargets('patch', 'ephemeralcontainers'),
-      createExec:
-        inTargets('create', 'exec') && (podTargets.length > 0 || !denied('create', 'pods', helperNamespace, 'exec')),
+      getExec: execIn('get'),
+      createExec: execIn('create'),
       createHelperPods:
-        !denied('create', 'pods', helperNamespace) && !denied('create', 'pods', helperNamespace, 'exec'),
+        !denied('create', 'pods', helperNamespace) &&
+        !denied('get', 'pods', helperNamespace, 'exec') &&
+        !denied('create', 'pods', helperNamespace, 'exec'),
       deleteHelperPods: !denied('delete', 'pods', helperNamespace),
     },
     ephemeralContainersSupported: Number.isNaN(minor) || version?.major !== '1' || minor >= 25,

@@ -16,6 +16,9 @@ export interface ModeFacts {
   readonly allowed: {
     readonly getPods: boolean;
     readonly patchEphemeralContainers: boolean;
+    /** Exec over WebSocket (all client-node has) is an upgraded GET: the API server checks `get` on pods/exec, and
+     * with AuthorizePodWebsocketUpgradeCreatePermission (on by default since 1.35) `create` as well. */
+    readonly getExec: boolean;
     readonly createExec: boolean;
     readonly createHelperPods: boolean;
     readonly deleteHelperPods: boolean;
@@ -43,6 +46,13 @@ export interface ModeChoice {
   readonly reason: string;
 }
 
+function execBlocker(allowed: ModeFacts['allowed']): string | undefined {
+  if (!allowed.getExec && !allowed.createExec) return 'RBAC: you may not get or create pods/exec';
+  if (!allowed.getExec) return 'RBAC: you may not get pods/exec (exec over WebSocket needs get as well as create)';
+  if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+  return undefined;
+}
+
 /** Why a mode cannot work, or undefined when preflight says it will. */
 export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undefined {
   const { allowed } = facts;
@@ -53,7 +63,7 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
       if (!facts.ephemeralContainersSupported)
         return 'the API server has no ephemeral containers (Kubernetes < 1.25 or disabled)';
       if (!allowed.patchEphemeralContainers) return 'RBAC: you may not patch pods/ephemeralcontainers';
-      if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+      if (execBlocker(allowed)) return execBlocker(allowed);
       if (facts.targetPodSecurity === 'restricted') {
         return 'PodSecurity "restricted" forbids a root container with NET_RAW, which capturing needs';
       }
@@ -61,13 +71,13 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
     case 'node':
       if (!allowed.createHelperPods) return `RBAC: you may not create pods in namespace ${facts.helperNamespace}`;
       if (!allowed.deleteHelperPods) return `RBAC: you may not delete pods in namespace ${facts.helperNamespace}`;
-      if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+      if (execBlocker(allowed)) return execBlocker(allowed);
       if (facts.helperPodSecurity !== 'privileged') {
         return `PodSecurity "${facts.helperPodSecurity}" on namespace ${facts.helperNamespace} forbids the privileged hostPID helper pod`;
       }
       return undefined;
     case 'upload':
-      if (!allowed.createExec) return 'RBAC: you may not create pods/exec';
+      if (execBlocker(allowed)) return execBlocker(allowed);
       if (facts.targetCannotCapture !== undefined) return facts.targetCannotCapture;
       return undefined;
   }
@@ -124,5 +134,5 @@ export function selectMode(requested: RequestedMode, facts: ModeFacts): ModeChoi
 
 function noModeFix(facts: ModeFacts): string {
   if (!facts.allowed.getPods) return 'ask for get/list/watch on pods in the target namespace';
-  return 'ask for patch on pods/ephemeralcontainers and create on pods/exec, or create/delete on pods in a privileged namespace for node mode';
+  return 'ask for patch on pods/ephemeralcontainers and get+create on pods/exec, or create/delete on pods in a privileged namespace for node mode (docs/rbac.yaml)';
 }

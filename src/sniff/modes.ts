@@ -23,6 +23,7 @@ import {
   nsenterArgv,
   tcpdumpArgv,
   type TcpdumpSpec,
+  uploadArgv,
 } from './tcpdump.js';
 
 /** What every mode needs from the run. */
@@ -330,8 +331,7 @@ export class UploadCapture implements Sniffer {
       namespace: this.target.namespace,
       pod: this.target.pod,
       container: this.target.container,
-      // A cut upload (client killed, connection lost) ends tar with an error: the partial directory goes with it.
-      command: ['sh', '-c', 'mkdir -p "$1" && tar -xf - -C "$1" || { rm -rf "$1"; exit 1; }', 'netdiag-upload', dir],
+      command: uploadArgv(dir),
       // tar-stream's pack is a streamx stream; Readable.from adapts it (it is async-iterable).
       stdin: Readable.from(archive),
       stderr: new Writable({ write: (chunk: Buffer, _e, cb) => (stderr.push(chunk), cb()) }),

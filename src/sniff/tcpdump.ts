@@ -154,6 +154,34 @@ export function idleArgv(stateDir: string, idleSeconds: number): string[] {
   return ['sh', '-c', IDLE_SCRIPT, 'netdiag-idle', stateDir, String(idleSeconds)];
 }
 
+/** How long an uploaded tcpdump waits in its container for the capture that uses it before it removes itself. */
+export const UPLOAD_START_WINDOW_SECONDS = 300;
+
+/**
+ * Upload mode's upload: extracts the tar archive on stdin into $1. A cut upload (client killed, connection lost)
+ * ends tar with an error and the partial directory goes with it. A complete one leaves a watchdog behind, because
+ * the capture wrapper (which removes the directory when its capture ends or its client is gone) only starts with
+ * the next exec: were the client killed in between, nothing else would ever remove the directory. The watchdog
+ * exits as soon as a capture lease appears or the directory is gone, and removes the directory when neither
+ * happened within $2 seconds. Its output goes to /dev/null: an exec stream ends only when every holder of its
+ * stdout and stderr has closed them.
+ */
+export const UPLOAD_SCRIPT = [
+  'dir=$1; window=$2',
+  'mkdir -p "$dir" && tar -xf - -C "$dir" || { rm -rf "$dir"; exit 1; }',
+  '( i=0',
+  '  while [ "$i" -lt "$window" ]; do',
+  '    [ -d "$dir" ] || exit 0',
+  '    for f in "$dir"/capture.[0-9]*; do [ -e "$f" ] && exit 0; done',
+  '    sleep 1; i=$((i + 1))',
+  '  done',
+  '  rm -rf "$dir" ) </dev/null >/dev/null 2>&1 &',
+].join('\n');
+
+export function uploadArgv(dir: string, windowSeconds = UPLOAD_START_WINDOW_SECONDS): string[] {
+  return ['sh', '-c', UPLOAD_SCRIPT, 'netdiag-upload', dir, String(windowSeconds)];
+}
+
 /**
  * Node mode: run the capture inside the network namespace of a container, found by its ID. The helper pod has
  * hostPID, so /proc lists every process on the node and each one's cgroup path contains its container's ID

@@ -1,6 +1,6 @@
 /**
  * Capture modes end to end: node mode (-p) on a pod and on a node, upload mode, and what works in namespaces that
- * enforce PodSecurity baseline / restricted, and with a kubeconfig that may only read pods.
+ * enforce PodSecurity baseline / restricted, and for locked-down identities (a namespaced ServiceAccount).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -14,11 +14,12 @@ import {
   dnsLoopPod,
   dnsQueries,
   env,
+  ephemeralCount,
   haveCluster,
   kubectlOk,
   managedPods,
+  namespacedIdentity,
   netdiag,
-  repoRoot,
   tshark,
   uploadLeftovers,
   waitPodsReady,
@@ -144,16 +145,51 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.ok(dnsQueries(file).length > 0);
   });
 
-  it('with the read-only kubeconfig the preflight names the missing verbs (exit 3) and creates nothing', async () => {
-    const restrictedConfig = path.join(repoRoot, '.lab', 'kubeconfig-restricted');
-    assert.ok(existsSync(restrictedConfig), 'the lab writes .lab/kubeconfig-restricted');
+  it('an identity that may only read pods: the preflight names the missing verbs (exit 3) and creates nothing', async () => {
+    const ephemeralBefore = ephemeralCount(ns, 'dnsloop');
+    const readOnly = namespacedIdentity(ns, 'reader', [{ resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
     const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-o', path.join(dir, 'ro.pcap')], {
-      env: { KUBECONFIG: restrictedConfig },
+      env: { KUBECONFIG: readOnly },
     }).done;
     assert.equal(run.status, 3, run.stderr);
     assert.match(run.stderr, /no capture mode will work/);
     assert.match(run.stderr, /patch pods\/ephemeralcontainers/);
     assert.match(run.stderr, /create pods\/exec/);
     assert.ok(!existsSync(path.join(dir, 'ro.pcap')));
+    assert.equal(ephemeralCount(ns, 'dnsloop'), ephemeralBefore, 'no ephemeral container was added');
+  });
+
+  it('an identity with only create on pods/exec (WebSocket exec also needs get): refused by preflight, exit 3', async () => {
+    const createOnly = namespacedIdentity(ns, 'spdy-era', [
+      { resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { resources: ['pods/exec'], verbs: ['create'] },
+    ]);
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '--mode', 'upload', '-o', path.join(dir, 'co.pcap')], {
+      env: { KUBECONFIG: createOnly },
+    }).done;
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stderr, /--mode upload will not work: RBAC: you may not get pods\/exec/);
+    assert.match(run.stderr, /fix: ask for .*get\+create on pods\/exec/);
+    assert.equal(uploadLeftovers(ns, 'dnsloop'), '', 'nothing was uploaded');
+  });
+
+  it('an identity with exec but no ephemeral containers or helper pods: auto picks upload mode, says why, captures', async () => {
+    const ephemeralBefore = ephemeralCount(ns, 'dnsloop');
+    const execOnly = namespacedIdentity(ns, 'operator', [
+      { resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { resources: ['pods/exec'], verbs: ['get', 'create'] },
+    ]);
+    const file = path.join(dir, 'exec-only.pcap');
+    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '-o', file, '--duration', '6s'], {
+      env: { KUBECONFIG: execOnly },
+    }).done;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /mode: upload mode: .*skipped ephemeral \(RBAC: you may not patch pods\/ephemeralcontainers\); node \(RBAC: you may not create pods in namespace /,
+    );
+    assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
+    assert.equal(uploadLeftovers(ns, 'dnsloop'), '', 'binary directory removed and no tcpdump left');
+    assert.equal(ephemeralCount(ns, 'dnsloop'), ephemeralBefore, 'no ephemeral container was added');
   });
 });

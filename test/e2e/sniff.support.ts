@@ -5,9 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const kubeconfig = process.env.KUBECONFIG ?? path.join(repoRoot, '.lab', 'kubeconfig');
@@ -96,6 +98,48 @@ export function createNamespace(prefix: string, level?: 'baseline' | 'restricted
 
 export function deleteNamespace(name: string): void {
   kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
+}
+
+/** One RBAC rule of a test identity: verbs on a pods resource or subresource (`pods`, `pods/exec`, ...). */
+export interface PodRule {
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+/**
+ * A kubeconfig for a fresh ServiceAccount of `namespace` that may do only `rules` there (a Role, no cluster-wide
+ * access): the locked-down user of a real cluster, made on any cluster from KUBECONFIG with a TokenRequest.
+ * Everything lives in the namespace, so deleting it removes the identity too.
+ */
+export function namespacedIdentity(namespace: string, name: string, rules: readonly PodRule[]): string {
+  const role = rules
+    .map((r) => `- apiGroups: [""]\n  resources: ${JSON.stringify(r.resources)}\n  verbs: ${JSON.stringify(r.verbs)}`)
+    .join('\n');
+  kubectlOk(
+    ['apply', '-f', '-'],
+    [
+      `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ${name}, namespace: ${namespace}}`,
+      `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: ${name}, namespace: ${namespace}}\nrules:\n${role}`,
+      `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: ${name}, namespace: ${namespace}}\n` +
+        `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}\n` +
+        `subjects: [{kind: ServiceAccount, name: ${name}, namespace: ${namespace}}]`,
+    ].join('\n---\n'),
+  );
+  const token = kubectlOk(['create', 'token', '-n', namespace, name, '--duration', '1h']).trim();
+  const current = parseYaml(kubectlOk(['config', 'view', '--raw', '--minify', '--flatten'])) as {
+    clusters: { name: string; cluster: Record<string, unknown> }[];
+  };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-identity-')), 'kubeconfig');
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: current.clusters,
+    users: [{ name, user: { token } }],
+    contexts: [{ name, context: { cluster: current.clusters[0]!.name, user: name, namespace } }],
+    'current-context': name,
+  };
+  writeFileSync(file, toYaml(config), { mode: 0o600 });
+  return file;
 }
 
 const DNS_LOOP = 'while true; do nslookup kubernetes.default >/dev/null 2>&1; sleep 0.5; done';
@@ -224,9 +268,14 @@ export function ephemeralCount(namespace: string, pod: string): number {
   );
 }
 
-/** What upload mode may leave in a container: its /tmp/netdiag-* directories and running tcpdumps ('' = nothing). */
+/**
+ * What upload mode may leave in a container ('' = nothing): its /tmp/netdiag-* directories, running tcpdumps, and
+ * its shell processes (the capture wrapper, the upload's watchdog). The brackets keep the pattern from matching the
+ * shell that runs this script.
+ */
 export function uploadLeftovers(namespace: string, pod: string, container = 'main'): string {
-  const script = 'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; true';
+  const script =
+    'ls -d /tmp/netdiag-* 2>/dev/null; pgrep -a tcpdump; pgrep -af "netdiag-[u]pload|netdiag-[c]apture"; true';
   return kubectl(['exec', '-n', namespace, pod, '-c', container, '--', 'sh', '-c', script]).stdout.trim();
 }
 

@@ -8,6 +8,7 @@ const admin: ModeFacts = {
   allowed: {
     getPods: true,
     patchEphemeralContainers: true,
+    getExec: true,
     createExec: true,
     createHelperPods: true,
     deleteHelperPods: true,
@@ -67,6 +68,17 @@ describe('selectMode', () => {
     assert.match(choice.reason, /create pods in namespace default/);
   });
 
+  it('exec needs get as well as create on pods/exec (WebSocket exec is an upgraded GET)', () => {
+    // The Role many clusters have from the SPDY days: create only. kubectl falls back to SPDY; client-node cannot.
+    fails(
+      () => selectMode('auto', facts({ allowed: { getExec: false } })),
+      3,
+      /ephemeral \(RBAC: you may not get pods\/exec \(exec over WebSocket needs get as well as create\)\)/,
+      /get\+create on pods\/exec/,
+    );
+    fails(() => selectMode('upload', facts({ allowed: { createExec: false } })), 3, /may not create pods\/exec/);
+  });
+
   it('node targets always use node mode; asking for another is a usage error', () => {
     assert.equal(selectMode('auto', facts({ nodeTarget: true })).mode, 'node');
     fails(() => selectMode('ephemeral', facts({ nodeTarget: true })), 2, /cannot capture a node/);
@@ -95,6 +107,7 @@ describe('selectMode', () => {
           facts({
             allowed: {
               patchEphemeralContainers: false,
+              getExec: false,
               createExec: false,
               createHelperPods: false,
               deleteHelperPods: false,
@@ -102,7 +115,7 @@ describe('selectMode', () => {
           }),
         ),
       3,
-      /no capture mode will work: ephemeral \(RBAC.*node \(RBAC.*upload \(RBAC: you may not create pods\/exec\)/,
+      /no capture mode will work: ephemeral \(RBAC.*node \(RBAC.*upload \(RBAC: you may not get or create pods\/exec\)/,
     );
   });
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { pack } from 'tar-stream';
 import {
   boundedCaptureArgv,
   CAPTURE_END_MARKER,
@@ -14,6 +15,7 @@ import {
   STOP_LINE,
   tcpdumpArgv,
   tcpdumpErrorLines,
+  uploadArgv,
 } from '../../../src/sniff/tcpdump.js';
 
 describe('tcpdump argv', () => {
@@ -210,5 +212,63 @@ describe('capture wrapper script', () => {
     const [code] = (await once(child, 'exit')) as [number];
     assert.equal(code, 1);
     assert.match(stderr, /bad filter/);
+  });
+});
+
+/** Upload mode's upload, run for real with /bin/sh and tar on an archive made by tar-stream as the plugin does. */
+describe('upload script', () => {
+  const archive = async (): Promise<Buffer> => {
+    const tar = pack();
+    tar.entry({ name: 'tcpdump', mode: 0o755, mtime: new Date(0) }, '#!/bin/sh\necho fake tcpdump\n');
+    tar.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+
+  /** Runs the upload; resolves when the exec would end: the shell exited and its stdout and stderr are closed. */
+  const upload = (dir: string, input: Buffer, windowSeconds: number) =>
+    new Promise<{ code: number | null; ms: number }>((resolve) => {
+      const argv = uploadArgv(dir, windowSeconds);
+      const started = Date.now();
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdout.resume();
+      child.stderr.resume();
+      child.on('close', (code) => resolve({ code, ms: Date.now() - started }));
+      child.stdin.end(input);
+    });
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('extracts the archive and ends the exec at once, leaving only its watchdog', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s1');
+    const result = await upload(dir, await archive(), 30);
+    assert.equal(result.code, 0);
+    assert.ok(result.ms < 2000, `the watchdog must not hold the exec's streams open (took ${result.ms} ms)`);
+    assert.equal(readFileSync(path.join(dir, 'tcpdump'), 'utf8'), '#!/bin/sh\necho fake tcpdump\n');
+  });
+
+  it('removes the upload when no capture starts within the window (client killed in between)', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s2');
+    await upload(dir, await archive(), 2);
+    assert.ok(existsSync(path.join(dir, 'tcpdump')));
+    await sleep(4000);
+    assert.equal(existsSync(dir), false, 'the watchdog removed the directory');
+  });
+
+  it('leaves the upload to the capture once the capture wrapper has taken its lease', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s3');
+    await upload(dir, await archive(), 2);
+    writeFileSync(path.join(dir, 'capture.4242'), String(Math.floor(Date.now() / 1000) + 60));
+    await sleep(4000);
+    assert.ok(existsSync(path.join(dir, 'tcpdump')), 'a running capture keeps its tcpdump');
+  });
+
+  it('removes a cut upload and fails', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s4');
+    const whole = await archive();
+    const result = await upload(dir, whole.subarray(0, 700), 30);
+    assert.notEqual(result.code, 0);
+    assert.equal(existsSync(dir), false);
   });
 });
