@@ -56,6 +56,7 @@ function execBlocker(allowed: ModeFacts['allowed']): string | undefined {
 /** Why a mode cannot work, or undefined when preflight says it will. */
 export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undefined {
   const { allowed } = facts;
+  const execBlocked = execBlocker(allowed);
   if (facts.nodeTarget && mode !== 'node') return 'a node target is captured from a hostNetwork helper pod (node mode)';
   if (!allowed.getPods) return 'RBAC: you may not get pods';
   switch (mode) {
@@ -63,7 +64,7 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
       if (!facts.ephemeralContainersSupported)
         return 'the API server has no ephemeral containers (Kubernetes < 1.25 or disabled)';
       if (!allowed.patchEphemeralContainers) return 'RBAC: you may not patch pods/ephemeralcontainers';
-      if (execBlocker(allowed)) return execBlocker(allowed);
+      if (execBlocked) return execBlocked;
       if (facts.targetPodSecurity === 'restricted') {
         return 'PodSecurity "restricted" forbids a root container with NET_RAW, which capturing needs';
       }
@@ -71,13 +72,13 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
     case 'node':
       if (!allowed.createHelperPods) return `RBAC: you may not create pods in namespace ${facts.helperNamespace}`;
       if (!allowed.deleteHelperPods) return `RBAC: you may not delete pods in namespace ${facts.helperNamespace}`;
-      if (execBlocker(allowed)) return execBlocker(allowed);
+      if (execBlocked) return execBlocked;
       if (facts.helperPodSecurity !== 'privileged') {
         return `PodSecurity "${facts.helperPodSecurity}" on namespace ${facts.helperNamespace} forbids the privileged hostPID helper pod`;
       }
       return undefined;
     case 'upload':
-      if (execBlocker(allowed)) return execBlocker(allowed);
+      if (execBlocked) return execBlocked;
       if (facts.targetCannotCapture !== undefined) return facts.targetCannotCapture;
       return undefined;
   }
