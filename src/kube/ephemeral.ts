@@ -9,6 +9,7 @@ import type { ClassifiedFailure } from './failures.js';
 import {
   classifyAdmissionFailure,
   classifyContainerState,
+  imagePullFailure,
   randomSuffix,
   watchUntilRunning,
   type PodProgress,
@@ -113,7 +114,12 @@ export function classifyEphemeralPatchFailure(
 }
 
 /** State of one ephemeral container while waiting for it. Pure. */
-export function classifyEphemeralProgress(pod: V1Pod | undefined, name: string, where: string): PodProgress {
+export function classifyEphemeralProgress(
+  pod: V1Pod | undefined,
+  name: string,
+  where: string,
+  imageFix?: string,
+): PodProgress {
   if (!pod)
     return {
       state: 'failed',
@@ -121,7 +127,7 @@ export function classifyEphemeralProgress(pod: V1Pod | undefined, name: string, 
     };
   const status = pod.status?.ephemeralContainerStatuses?.find((item) => item.name === name);
   if (!status) return { state: 'waiting', detail: 'waiting for the kubelet' };
-  const classified = classifyContainerState(status, `ephemeral container ${name} in ${where}`);
+  const classified = classifyContainerState(status, `ephemeral container ${name} in ${where}`, imageFix);
   return classified ?? { state: 'waiting', detail: status.state?.waiting?.reason ?? 'Waiting' };
 }
 
@@ -143,8 +149,17 @@ export async function ensureEphemeralContainer(
     );
   }
   if (options.reuse) {
-    const existing = ephemeralCandidates(pod).find((candidate) => candidate.running && options.reuse?.(candidate));
+    const candidates = ephemeralCandidates(pod).filter((candidate) => options.reuse?.(candidate));
+    const existing = candidates.find((candidate) => candidate.running);
     if (existing) return { name: existing.name, reused: true };
+    // One like it that cannot pull its image means another would fail the same way, and stay in the pod spec for
+    // good (ephemeral containers cannot be removed): report that instead of adding one more.
+    for (const candidate of candidates) {
+      const status = pod.status?.ephemeralContainerStatuses?.find((item) => item.name === candidate.name);
+      const pull =
+        status && imagePullFailure(status, `ephemeral container ${candidate.name} in ${where}`, wait.imageFix);
+      if (pull) throw pull;
+    }
   }
   const name = `${options.namePrefix ?? 'netdiag-'}${randomSuffix()}`;
   await client.patchEphemeralContainers(options.namespace, options.pod, ephemeralContainerPatch(options, name), {
@@ -155,7 +170,7 @@ export async function ensureEphemeralContainer(
     client,
     options.namespace,
     options.pod,
-    (current) => classifyEphemeralProgress(current, name, where),
+    (current) => classifyEphemeralProgress(current, name, where, wait.imageFix),
     wait,
     `ephemeral container ${name} in ${where}`,
   );

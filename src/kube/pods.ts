@@ -123,17 +123,20 @@ const CONTAINER_FAILURE_REASONS = new Set([
   'StartError',
 ]);
 
-/** The image-pull error used for pods and ephemeral containers alike. */
-export function imagePullError(
-  image: string,
-  reason: string,
-  message: string | undefined,
+/**
+ * The image-pull error of a container whose image the kubelet cannot pull (pods and ephemeral containers alike), or
+ * undefined. `fix` names the caller's way to another image; the default speaks of `--image`.
+ */
+export function imagePullFailure(
+  status: { image?: string; state?: { waiting?: { reason?: string; message?: string } } },
   where: string,
-): NetdiagError {
-  return environmentError(
-    `cannot pull image ${image} for ${where} (${reason}${message ? `: ${message}` : ''})`,
-    'pass --image with an image the nodes can pull, or set NETDIAG_REGISTRY to your mirror',
-  );
+  fix = 'pass --image with an image the nodes can pull, or set NETDIAG_REGISTRY to your mirror',
+): NetdiagError | undefined {
+  const waiting = status.state?.waiting;
+  if (!waiting?.reason || !IMAGE_PULL_REASONS.has(waiting.reason)) return undefined;
+  const image = status.image ?? '(unknown image)';
+  const detail = `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+  return environmentError(`cannot pull image ${image} for ${where} (${detail})`, fix);
 }
 
 /** Classifies a container's waiting/terminated state; undefined means "still coming up". Shared with ephemeral containers. */
@@ -148,14 +151,11 @@ export function classifyContainerState(
     };
   },
   where: string,
+  imageFix?: string,
 ): PodProgress | undefined {
+  const pull = imagePullFailure(status, where, imageFix);
+  if (pull) return { state: 'failed', error: pull };
   const waiting = status.state?.waiting;
-  if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
-    return {
-      state: 'failed',
-      error: imagePullError(status.image ?? '(unknown image)', waiting.reason, waiting.message, where),
-    };
-  }
   if (waiting?.reason && CONTAINER_FAILURE_REASONS.has(waiting.reason)) {
     return {
       state: 'failed',
@@ -180,7 +180,7 @@ export function classifyContainerState(
 }
 
 /** Classifies a helper pod while waiting for it to run. Pure; every waiting reason maps to a clear error. */
-export function classifyPodProgress(pod: V1Pod | undefined, where: string): PodProgress {
+export function classifyPodProgress(pod: V1Pod | undefined, where: string, imageFix?: string): PodProgress {
   if (!pod)
     return {
       state: 'failed',
@@ -218,7 +218,7 @@ export function classifyPodProgress(pod: V1Pod | undefined, where: string): PodP
   }
   const statuses = pod.status?.containerStatuses ?? [];
   for (const status of statuses) {
-    const classified = classifyContainerState(status, where);
+    const classified = classifyContainerState(status, where, imageFix);
     if (classified?.state === 'failed') return classified;
   }
   if (phase === 'Running' && statuses.length > 0 && statuses.every((s) => s.state?.running))
@@ -278,6 +278,8 @@ export interface WaitOptions {
   readonly onDetail?: (detail: string) => void;
   /** How the user can allow more time, for the timeout error (e.g. "raise --pod-running-timeout"). */
   readonly timeoutFix?: string;
+  /** How the user can pick another image (the caller's flag names), for image pull failures. */
+  readonly imageFix?: string;
 }
 
 /** Creates a helper pod, registers it with the session before waiting, and waits until it runs. */
@@ -360,5 +362,12 @@ export function waitForPodRunning(
   wait: WaitOptions,
 ): Promise<V1Pod> {
   const where = `pod ${namespace}/${name}`;
-  return watchUntilRunning(client, namespace, name, (pod) => classifyPodProgress(pod, where), wait, where);
+  return watchUntilRunning(
+    client,
+    namespace,
+    name,
+    (pod) => classifyPodProgress(pod, where, wait.imageFix),
+    wait,
+    where,
+  );
 }

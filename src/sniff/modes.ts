@@ -87,6 +87,10 @@ export class EphemeralCapture implements Sniffer {
         signal,
         onDetail: (detail) =>
           this.ctx.progress.debug(`${this.target.namespace}/${this.target.pod}: ephemeral container ${detail}`),
+        timeoutFix: 'raise --pod-running-timeout',
+        // Upload mode needs no image at all: it carries its own tcpdump (air-gapped clusters, private registries).
+        imageFix:
+          'pass --tcpdump-image with an image the nodes can pull (NETDIAG_REGISTRY for a mirror), or use --mode upload, which needs no image',
       },
     );
     this.container = handle.name;
@@ -153,6 +157,7 @@ export class NodeHelpers {
           timeoutMs: this.ctx.podRunningTimeoutMs,
           signal,
           onDetail: (detail) => this.ctx.progress.debug(`helper pod on ${nodeName}: ${detail}`),
+          timeoutFix: 'raise --pod-running-timeout',
         },
       ).then((created) => created.metadata?.name ?? '');
       this.pods.set(key, pod);

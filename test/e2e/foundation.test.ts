@@ -563,13 +563,13 @@ describe('ephemeral containers (src/kube against the cluster)', () => {
       ensureEphemeralContainer(
         client,
         { namespace: ns, pod: target, image: BOGUS_IMAGE, command: ['sleep', '1'] },
-        { timeoutMs: 120_000, signal },
+        { timeoutMs: 120_000, signal, imageFix: 'pass --tcpdump-image' },
       ),
       (err: unknown) =>
         err instanceof NetdiagError &&
         err.exitCode === 3 &&
         err.message.includes(BOGUS_IMAGE) &&
-        /--image/.test(err.fix ?? ''),
+        err.fix === 'pass --tcpdump-image',
     );
   });
 });

@@ -145,6 +145,29 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.ok(dnsQueries(file).length > 0);
   });
 
+  it('a capture image the nodes cannot pull: both ways out named, no second broken container, upload captures', async () => {
+    kubectlOk(['apply', '-f', '-'], dnsLoopPod(ns, 'nopull'));
+    waitPodsReady(ns, 'app=nopull', 1);
+    const bogus = 'registry.invalid/netdiag/tcpdump:0';
+    const sniffWith = (file: string, ...extra: string[]) =>
+      netdiag(['sniff', 'nopull', '-n', ns, '-o', path.join(dir, file), '--duration', '3s', ...extra]).done;
+    const first = await sniffWith('np1.pcap', '--tcpdump-image', bogus, '--pod-running-timeout', '3m');
+    assert.equal(first.status, 3, first.stderr);
+    assert.match(
+      first.stderr,
+      new RegExp(`error: cannot pull image ${bogus.replaceAll('.', '\\.')} for ephemeral container`),
+    );
+    assert.match(first.stderr, /fix: pass --tcpdump-image .*or use --mode upload, which needs no image/);
+    assert.equal(ephemeralCount(ns, 'nopull'), 1);
+    const second = await sniffWith('np2.pcap', '--tcpdump-image', bogus);
+    assert.equal(second.status, 3, second.stderr);
+    assert.match(second.stderr, /error: cannot pull image/);
+    assert.equal(ephemeralCount(ns, 'nopull'), 1, 'the second run added no container that could not start either');
+    const upload = await sniffWith('np3.pcap', '--mode', 'upload');
+    assert.equal(upload.status, 0, upload.stderr);
+    assert.equal(capinfos(path.join(dir, 'np3.pcap')).status, 0);
+  });
+
   it('an identity that may only read pods: the preflight names the missing verbs (exit 3) and creates nothing', async () => {
     const ephemeralBefore = ephemeralCount(ns, 'dnsloop');
     const readOnly = namespacedIdentity(ns, 'reader', [{ resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);

@@ -73,6 +73,28 @@ describe('ephemeral containers', () => {
       detail: 'waiting for the kubelet',
     });
   });
+  it("names the image on a pull failure with the caller's fix (sniff: --tcpdump-image or upload mode)", () => {
+    const pod: V1Pod = {
+      status: {
+        ephemeralContainerStatuses: [
+          {
+            name: 'netdiag-x',
+            image: 'registry.invalid/tcpdump:1',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ErrImagePull', message: 'not found' } },
+          },
+        ],
+      },
+    };
+    const progress = classifyEphemeralProgress(pod, 'netdiag-x', 'pod ns/web', 'use --mode upload');
+    assert.equal(progress.state, 'failed');
+    assert.ok(progress.state === 'failed' && progress.error.message.includes('registry.invalid/tcpdump:1'));
+    assert.equal(progress.state === 'failed' && progress.error.fix, 'use --mode upload');
+    const generic = classifyEphemeralProgress(pod, 'netdiag-x', 'pod ns/web');
+    assert.match((generic.state === 'failed' && generic.error.fix) || '', /--image/);
+  });
   it('tells a disabled feature (bare 404) from a missing pod', () => {
     const disabled = classifyEphemeralPatchFailure(
       {
