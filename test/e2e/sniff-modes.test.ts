@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import {
   capinfos,
   createNamespace,
-  deleteNamespace,
   dnsLoopPod,
   dnsQueries,
   env,
@@ -23,6 +22,7 @@ import {
   tshark,
   uploadLeftovers,
   waitPodsReady,
+  tearDown,
 } from './sniff.support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-modes-'));
@@ -38,10 +38,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     waitPodsReady(ns, 'app=dnsloop', 1);
   });
 
-  after(() => {
-    for (const name of namespaces) deleteNamespace(name);
-    assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
-  });
+  after(() => tearDown(dir, namespaces));
 
   it('node mode (-p) captures the pod from a privileged helper pod and deletes it', async () => {
     const file = path.join(dir, 'node-mode.pcap');
@@ -170,7 +167,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
 
   it('an identity that may only read pods: the preflight names the missing verbs (exit 3) and creates nothing', async () => {
     const ephemeralBefore = ephemeralCount(ns, 'dnsloop');
-    const readOnly = namespacedIdentity(ns, 'reader', [{ resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
+    const readOnly = namespacedIdentity(dir, ns, 'reader', [{ resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
     const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-o', path.join(dir, 'ro.pcap')], {
       env: { KUBECONFIG: readOnly },
     }).done;
@@ -183,7 +180,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
   });
 
   it('an identity with only create on pods/exec (WebSocket exec also needs get): refused by preflight, exit 3', async () => {
-    const createOnly = namespacedIdentity(ns, 'spdy-era', [
+    const createOnly = namespacedIdentity(dir, ns, 'spdy-era', [
       { resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       { resources: ['pods/exec'], verbs: ['create'] },
     ]);
@@ -198,7 +195,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
 
   it('an identity with exec but no ephemeral containers or helper pods: auto picks upload mode, says why, captures', async () => {
     const ephemeralBefore = ephemeralCount(ns, 'dnsloop');
-    const execOnly = namespacedIdentity(ns, 'operator', [
+    const execOnly = namespacedIdentity(dir, ns, 'operator', [
       { resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       { resources: ['pods/exec'], verbs: ['get', 'create'] },
     ]);

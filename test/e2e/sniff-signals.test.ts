@@ -13,7 +13,6 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import {
   capinfos,
   createNamespace,
-  deleteNamespace,
   dnsLoopPod,
   env,
   haveCluster,
@@ -25,6 +24,7 @@ import {
   uploadLeftovers,
   waitFor,
   waitPodsReady,
+  tearDown,
 } from './sniff.support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-signals-'));
@@ -88,10 +88,7 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
     waitPodsReady(ns, 'app=dnsloop', 1);
   });
 
-  after(() => {
-    deleteNamespace(ns);
-    assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
-  });
+  after(() => tearDown(dir, [ns]));
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} in ephemeral mode: exit 0, valid file, no tcpdump left`, async () => {

@@ -17,12 +17,11 @@ import {
   cli,
   commandPod,
   createNamespace,
-  deleteNamespace,
   env,
   haveCluster,
   kubectlOk,
-  managedPods,
   waitPodsReady,
+  tearDown,
 } from './sniff.support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-tail-'));
@@ -43,10 +42,7 @@ describe('sniff delivers the tail of a capture to a slow reader', { timeout: 600
     waitPodsReady(ns, 'app=load', 1);
   });
 
-  after(() => {
-    deleteNamespace(ns);
-    assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
-  });
+  after(() => tearDown(dir, [ns]));
 
   it(`--count ${PACKETS} of iperf3 traffic read at ~1.3 MB/s: all ${PACKETS} packets arrive, exit 0`, async () => {
     const file = path.join(dir, 'tail.pcap');

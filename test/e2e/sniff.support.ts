@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
@@ -100,6 +99,13 @@ export function deleteNamespace(name: string): void {
   kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
 }
 
+/** A test file's end: its namespaces and scratch directory go, and no netdiag helper pod may be left. */
+export function tearDown(scratch: string, namespaces: readonly string[]): void {
+  for (const name of namespaces) deleteNamespace(name);
+  rmSync(scratch, { recursive: true, force: true });
+  assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
+}
+
 /** One RBAC rule of a test identity: verbs on a pods resource or subresource (`pods`, `pods/exec`, ...). */
 export interface PodRule {
   readonly resources: readonly string[];
@@ -107,11 +113,16 @@ export interface PodRule {
 }
 
 /**
- * A kubeconfig for a fresh ServiceAccount of `namespace` that may do only `rules` there (a Role, no cluster-wide
- * access): the locked-down user of a real cluster, made on any cluster from KUBECONFIG with a TokenRequest.
- * Everything lives in the namespace, so deleting it removes the identity too.
+ * A kubeconfig (written into `scratch`) for a fresh ServiceAccount of `namespace` that may do only `rules` there (a
+ * Role, no cluster-wide access): the locked-down user of a real cluster, made on any cluster from KUBECONFIG with a
+ * TokenRequest. Everything lives in the namespace, so deleting it removes the identity too.
  */
-export function namespacedIdentity(namespace: string, name: string, rules: readonly PodRule[]): string {
+export function namespacedIdentity(
+  scratch: string,
+  namespace: string,
+  name: string,
+  rules: readonly PodRule[],
+): string {
   const role = rules
     .map((r) => `- apiGroups: [""]\n  resources: ${JSON.stringify(r.resources)}\n  verbs: ${JSON.stringify(r.verbs)}`)
     .join('\n');
@@ -129,7 +140,7 @@ export function namespacedIdentity(namespace: string, name: string, rules: reado
   const current = parseYaml(kubectlOk(['config', 'view', '--raw', '--minify', '--flatten'])) as {
     clusters: { name: string; cluster: Record<string, unknown> }[];
   };
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-identity-')), 'kubeconfig');
+  const file = path.join(scratch, `${namespace}-${name}.kubeconfig`);
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

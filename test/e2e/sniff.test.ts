@@ -12,7 +12,6 @@ import {
   capinfos,
   cli,
   createNamespace,
-  deleteNamespace,
   deployment,
   dnsLoopPod,
   dnsQueries,
@@ -20,12 +19,12 @@ import {
   ephemeralCount,
   haveCluster,
   kubectlOk,
-  managedPods,
   netdiag,
   tcpdumpsInPod,
   tshark,
   waitFor,
   waitPodsReady,
+  tearDown,
 } from './sniff.support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-e2e-'));
@@ -43,10 +42,7 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     waitPodsReady(ns, 'app=web', 3);
   });
 
-  after(() => {
-    deleteNamespace(ns);
-    assert.deepEqual(managedPods(), [], 'no netdiag helper pod is left');
-  });
+  after(() => tearDown(dir, [ns]));
 
   it('captures the DNS loop of a pod on worker3 into a classic pcap tshark and capinfos read', async () => {
     const file = path.join(dir, 'out.pcap');
