@@ -17,6 +17,15 @@ export interface AccessRequirement {
   readonly namespace?: string;
 }
 
+/**
+ * What exec into pods of `namespace` needs. Our exec is WebSocket only (client-node), an upgraded GET: the API
+ * server checks `get` on pods/exec, and `create` too where AuthorizePodWebsocketUpgradeCreatePermission is on
+ * (default since 1.35). Roles written for SPDY grant only `create`; kubectl falls back to SPDY with them, we cannot.
+ */
+export function execRequirements(namespace: string): AccessRequirement[] {
+  return ['get', 'create'].map((verb) => ({ verb, resource: 'pods', subresource: 'exec', namespace }));
+}
+
 export const PodSecurityLevels = ['privileged', 'baseline', 'restricted'] as const;
 export type PodSecurityLevel = (typeof PodSecurityLevels)[number];
 export const POD_SECURITY_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';

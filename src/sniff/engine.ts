@@ -11,7 +11,12 @@ import { formatDuration } from '../lib/duration.js';
 import { InterruptedError } from '../lib/signals.js';
 import type { Progress } from '../lib/progress.js';
 import type { KubeClient } from '../kube/client.js';
-import { findMissingPermissions, readPodSecurity, type AccessRequirement } from '../kube/preflight.js';
+import {
+  execRequirements,
+  findMissingPermissions,
+  readPodSecurity,
+  type AccessRequirement,
+} from '../kube/preflight.js';
 import { RunSession } from '../kube/session.js';
 import { PcapngMerger, type MergedInput } from '../pcap/merge.js';
 import { k8sInterface } from '../pcap/pcapng.js';
@@ -119,14 +124,12 @@ export async function gatherModeFacts(
   const targetReqs = namespaces.flatMap((ns) => [
     req('get', 'pods', ns),
     req('patch', 'pods', ns, 'ephemeralcontainers'),
-    req('get', 'pods', ns, 'exec'),
-    req('create', 'pods', ns, 'exec'),
+    ...execRequirements(ns),
   ]);
   const helperReqs = [
     req('create', 'pods', helperNamespace),
     req('delete', 'pods', helperNamespace),
-    req('get', 'pods', helperNamespace, 'exec'),
-    req('create', 'pods', helperNamespace, 'exec'),
+    ...execRequirements(helperNamespace),
   ];
   const call = { signal };
   const [missing, version, targetLevels, helperLevel] = await Promise.all([
