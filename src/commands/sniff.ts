@@ -53,7 +53,8 @@ export default class Sniff extends NetdiagCommand {
     tshark: Flags.boolean({ description: 'Show the capture live in tshark (arguments after -- go to tshark).' }),
     privileged: Flags.boolean({ char: 'p', description: 'Node-side capture (same as --mode node).' }),
     mode: Flags.string({
-      description: 'Capture mode.',
+      description:
+        'Capture mode. auto: the first of ephemeral, node, upload that preflight says will work, and the next one when admission refuses it.',
       options: ['auto', 'ephemeral', 'node', 'upload'],
       default: 'auto',
     }),

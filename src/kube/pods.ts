@@ -4,7 +4,7 @@
  * that talk to the cluster are thin around them.
  */
 import { randomBytes } from 'node:crypto';
-import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
+import { environmentError, ExitCode, NetdiagError, usageError } from '../lib/errors.js';
 import { formatDuration } from '../lib/duration.js';
 import type { KubeClient, V1Pod, V1Toleration } from './client.js';
 import type { ClassifiedFailure } from './failures.js';
@@ -233,6 +233,30 @@ export function podSecurityLevelFromMessage(message: string): string | undefined
 }
 
 /** Classifies why creating (or patching) a pod failed at admission. Pure. */
+/**
+ * The cluster's admission chain refused an object (PodSecurity, a ValidatingAdmissionPolicy, an admission webhook):
+ * nothing was created, and another way of doing the same job may be allowed.
+ */
+export class AdmissionRejection extends NetdiagError {
+  constructor(
+    cause: string,
+    fix: string,
+    /** The PodSecurity level that refused it, when PodSecurity did (`baseline`, `restricted`). */
+    readonly podSecurityLevel?: string,
+  ) {
+    super(ExitCode.Environment, cause, fix);
+    this.name = 'AdmissionRejection';
+  }
+}
+
+/** `ValidatingAdmissionPolicy 'NAME' … denied request` or `admission webhook "NAME" denied the request`. */
+export function admissionPolicyFromMessage(message: string): string | undefined {
+  const policy = /ValidatingAdmissionPolicy '([^']+)'[^:]* denied request/.exec(message)?.[1];
+  if (policy) return `ValidatingAdmissionPolicy ${policy}`;
+  const webhook = /admission webhook "([^"]+)" denied the request/.exec(message)?.[1];
+  return webhook ? `admission webhook ${webhook}` : undefined;
+}
+
 export function classifyAdmissionFailure(
   failure: ClassifiedFailure,
   namespace: string,
@@ -244,9 +268,18 @@ export function classifyAdmissionFailure(
     const level = podSecurityLevelFromMessage(message);
     if (level) {
       const violations = message.split(/violates PodSecurity "[^"]*":\s*/)[1] ?? message;
-      return environmentError(
+      return new AdmissionRejection(
         `namespace "${namespace}" enforces PodSecurity "${level}", which rejects ${what}: ${violations}`,
         `use a namespace whose pod-security.kubernetes.io/enforce level allows it (privileged), or ask an admin to relabel "${namespace}"`,
+        level,
+      );
+    }
+    const policy = admissionPolicyFromMessage(message);
+    if (policy) {
+      const reason = message.split(/denied (?:the )?request:\s*/)[1] ?? message;
+      return new AdmissionRejection(
+        `${policy} rejects ${what} in namespace "${namespace}": ${reason}`,
+        `ask the policy's owner for an exception, or use a way that does not need ${verbResource}`,
       );
     }
     if (/exceeded quota|failed quota/.test(message)) {

@@ -11,9 +11,11 @@ import { formatDuration } from '../lib/duration.js';
 import { InterruptedError } from '../lib/signals.js';
 import type { Progress } from '../lib/progress.js';
 import type { KubeClient } from '../kube/client.js';
+import { AdmissionRejection } from '../kube/pods.js';
 import {
   execRequirements,
   findMissingPermissions,
+  PodSecurityLevels,
   readPodSecurity,
   type AccessRequirement,
 } from '../kube/preflight.js';
@@ -148,9 +150,8 @@ export async function gatherModeFacts(
   const execIn = (verb: string) =>
     inTargets(verb, 'exec') && (podTargets.length > 0 || !denied(verb, 'pods', helperNamespace, 'exec'));
   const minor = Number.parseInt(version?.minor ?? '', 10);
-  const order: PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
   const strictest = targetLevels.reduce<PodSecurityLevel>(
-    (acc, info) => (order.indexOf(info.level) > order.indexOf(acc) ? info.level : acc),
+    (acc, info) => (stricter(info.level, acc) ? info.level : acc),
     'privileged',
   );
   return {
@@ -173,6 +174,26 @@ export async function gatherModeFacts(
     targetCannotCapture: podTargets.map(cannotCaptureItself).find((why) => why !== undefined),
   };
 }
+
+/**
+ * What admission refusing `mode` at setup teaches about the cluster. A PodSecurity level preflight could not read
+ * (no permission to get the namespace, so it assumed privileged) becomes known: ephemeral mode is then retried with
+ * the runtime's default capabilities under baseline. Anything else (a ValidatingAdmissionPolicy, a webhook) rules the
+ * mode out for this run. Pure.
+ */
+export function learnFromRejection(facts: ModeFacts, mode: CaptureMode, rejection: AdmissionRejection): ModeFacts {
+  const level = PodSecurityLevels.find((known) => known === rejection.podSecurityLevel);
+  if (level !== undefined && mode === 'ephemeral' && stricter(level, facts.targetPodSecurity)) {
+    return { ...facts, targetPodSecurity: level };
+  }
+  if (level !== undefined && mode === 'node' && stricter(level, facts.helperPodSecurity)) {
+    return { ...facts, helperPodSecurity: level };
+  }
+  return { ...facts, refused: { ...facts.refused, [mode]: rejection.message } };
+}
+
+const stricter = (a: PodSecurityLevel, b: PodSecurityLevel): boolean =>
+  PodSecurityLevels.indexOf(a) > PodSecurityLevels.indexOf(b);
 
 /** Why a target container cannot capture for itself (upload mode), judged from its spec. Pure. */
 export function cannotCaptureItself(target: PodCaptureTarget): string | undefined {
@@ -229,10 +250,10 @@ export async function runSniff(
   );
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
   const helperNamespace = options.helperNamespace ?? (await defaultHelperNamespace(client, podTargets, signal));
-  const facts = await progress.step('preflight: permissions and PodSecurity', () =>
+  let facts = await progress.step('preflight: permissions and PodSecurity', () =>
     gatherModeFacts(client, targets, helperNamespace, signal),
   );
-  const choice = selectMode(options.mode, facts);
+  let choice = selectMode(options.mode, facts);
   progress.info(`mode: ${choice.reason}`);
   if (options.tcpdump.interface !== 'any' && podTargets.length > 0) {
     await Promise.all(podTargets.map((target) => checkInterface(client, target, options.tcpdump.interface, signal)));
@@ -253,7 +274,8 @@ export async function runSniff(
     helperImage: options.helperImage,
     tcpdumpImage: options.tcpdumpImage,
   };
-  const sniffers = createSniffers(targets, choice, ctx, helperNamespace);
+  // Every sniffer ever created, so the ones of a mode admission refused are cleaned up too.
+  const created: Sniffer[] = [];
   const format: 'pcap' | 'pcapng' = targets.length === 1 ? 'pcap' : 'pcapng';
   const output = await sinks.openOutput();
   let captured = false;
@@ -265,10 +287,29 @@ export async function runSniff(
             return { records: [], notes: [] };
           })
         : undefined;
-    await progress.step(
-      `preparing ${choice.mode} capture on ${targets.length} target${targets.length === 1 ? '' : 's'}`,
-      () => Promise.all(sniffers.map((sniffer) => sniffer.setup(signal))),
-    );
+    let sniffers: Sniffer[];
+    for (;;) {
+      sniffers = createSniffers(targets, choice, ctx, helperNamespace);
+      created.push(...sniffers);
+      try {
+        await progress.step(
+          `preparing ${choice.mode} capture on ${targets.length} target${targets.length === 1 ? '' : 's'}`,
+          () => Promise.all(sniffers.map((sniffer) => sniffer.setup(signal))),
+        );
+        break;
+      } catch (err) {
+        // Policies preflight cannot read (ValidatingAdmissionPolicy, webhooks) refuse at creation, and nothing was
+        // created then: `auto` moves on to the next mode instead of failing. An explicit mode fails.
+        if (!(err instanceof AdmissionRejection)) throw err;
+        if (options.mode !== 'auto') {
+          const fix = `${err.fix ?? 'ask for an exception'}; or use --mode auto, which moves on when admission refuses a mode`;
+          throw new AdmissionRejection(err.message, fix, err.podSecurityLevel);
+        }
+        facts = learnFromRejection(facts, choice.mode, err);
+        choice = selectMode('auto', facts);
+        progress.info(`mode: ${choice.reason}`);
+      }
+    }
     const result = await capture(client, sniffers, output, format, options, sinks, signal, names, choice);
     captured = result.bytesWritten > 0;
     return result;
@@ -279,7 +320,7 @@ export async function runSniff(
     throw err;
   } finally {
     if (!captured) await output.discard().catch(() => undefined);
-    await Promise.all(sniffers.map((sniffer) => sniffer.cleanup()));
+    await Promise.all(created.map((sniffer) => sniffer.cleanup()));
     const outcome = await session.cleanup();
     for (const pod of outcome.deleted) progress.debug(`deleted helper pod ${pod.namespace}/${pod.name}`);
     for (const failed of outcome.failed) {

@@ -33,6 +33,8 @@ export interface ModeFacts {
   readonly helperNamespace: string;
   /** Why the target containers cannot capture for themselves (non-root, NET_RAW dropped), if the spec says so. */
   readonly targetCannotCapture: string | undefined;
+  /** Modes the cluster's admission refused when this run tried them (policies preflight cannot see), with why. */
+  readonly refused?: Readonly<Partial<Record<CaptureMode, string>>>;
 }
 
 /** How an ephemeral container asks for capture privileges, depending on what PodSecurity allows. */
@@ -57,6 +59,8 @@ function execBlocker(allowed: ModeFacts['allowed']): string | undefined {
 export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undefined {
   const { allowed } = facts;
   const execBlocked = execBlocker(allowed);
+  const refused = facts.refused?.[mode];
+  if (refused !== undefined) return `admission refused it: ${refused}`;
   if (facts.nodeTarget && mode !== 'node') return 'a node target is captured from a hostNetwork helper pod (node mode)';
   if (!allowed.getPods) return 'RBAC: you may not get pods';
   switch (mode) {

@@ -15,19 +15,30 @@ import {
   env,
   ephemeralCount,
   haveCluster,
+  kubectl,
   kubectlOk,
   managedPods,
   namespacedIdentity,
+  noEphemeralContainersPolicy,
   netdiag,
   tshark,
   uploadLeftovers,
+  waitFor,
   waitPodsReady,
+  suffix,
   tearDown,
 } from './sniff.support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sniff-modes-'));
 const namespaces: string[] = [];
 let ns = '';
+
+/** `kubectl netdiag sniff dnsloop -n NAMESPACE ARGS…` as the identity of `kubeconfigFile`, run to the end. */
+const sniffDnsloopAs = (kubeconfigFile: string | undefined, namespace: string, ...args: string[]) =>
+  netdiag(['sniff', 'dnsloop', '-n', namespace, ...args], kubeconfigFile ? { env: { KUBECONFIG: kubeconfigFile } } : {})
+    .done;
+/** The same as the admin of the cluster under test. */
+const sniffDnsloop = (namespace: string, ...args: string[]) => sniffDnsloopAs(undefined, namespace, ...args);
 
 describe('sniff capture modes', { timeout: 900_000 }, () => {
   before(() => {
@@ -42,8 +53,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
 
   it('node mode (-p) captures the pod from a privileged helper pod and deletes it', async () => {
     const file = path.join(dir, 'node-mode.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-p', '-f', 'port 53', '-o', file, '--duration', '8s'])
-      .done;
+    const run = await sniffDnsloop(ns, '-p', '-f', 'port 53', '-o', file, '--duration', '8s');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /mode: node mode/);
     assert.equal(capinfos(file).status, 0);
@@ -53,21 +63,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
 
   it('upload mode streams a static tcpdump into the container, captures, and removes it', async () => {
     const file = path.join(dir, 'upload.pcap');
-    const run = await netdiag([
-      'sniff',
-      'dnsloop',
-      '-n',
-      ns,
-      '--mode',
-      'upload',
-      '-f',
-      'port 53',
-      '-o',
-      file,
-      '--duration',
-      '8s',
-      '-v',
-    ]).done;
+    const run = await sniffDnsloop(ns, '--mode', 'upload', '-f', 'port 53', '-o', file, '--duration', '8s', '-v');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /uploaded static tcpdump \(linux\/amd64/);
     assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
@@ -94,8 +90,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     kubectlOk(['apply', '-f', '-'], dnsLoopPod(baseline, 'dnsloop'));
     waitPodsReady(baseline, 'app=dnsloop', 1);
     const file = path.join(dir, 'baseline.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', baseline, '-f', 'port 53', '-o', file, '--duration', '8s'])
-      .done;
+    const run = await sniffDnsloop(baseline, '-f', 'port 53', '-o', file, '--duration', '8s');
     assert.equal(run.status, 0, run.stderr);
     assert.match(
       run.stderr,
@@ -109,34 +104,15 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     namespaces.push(restricted);
     kubectlOk(['apply', '-f', '-'], dnsLoopPod(restricted, 'dnsloop', { restricted: true }));
     waitPodsReady(restricted, 'app=dnsloop', 1);
-    const explicit = await netdiag([
-      'sniff',
-      'dnsloop',
-      '-n',
-      restricted,
-      '--mode',
-      'ephemeral',
-      '-o',
-      path.join(dir, 'r0.pcap'),
-    ]).done;
+    const explicit = await sniffDnsloop(restricted, '--mode', 'ephemeral', '-o', path.join(dir, 'r0.pcap'));
     assert.equal(explicit.status, 3, explicit.stderr);
     assert.match(explicit.stderr, /PodSecurity "restricted"/);
     assert.match(explicit.stderr, /fix: use --mode node/);
-    const upload = await netdiag([
-      'sniff',
-      'dnsloop',
-      '-n',
-      restricted,
-      '--mode',
-      'upload',
-      '-o',
-      path.join(dir, 'r1.pcap'),
-    ]).done;
+    const upload = await sniffDnsloop(restricted, '--mode', 'upload', '-o', path.join(dir, 'r1.pcap'));
     assert.equal(upload.status, 3, upload.stderr);
     assert.match(upload.stderr, /drops NET_RAW|non-root/);
     const file = path.join(dir, 'restricted.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', restricted, '-f', 'port 53', '-o', file, '--duration', '8s'])
-      .done;
+    const run = await sniffDnsloop(restricted, '-f', 'port 53', '-o', file, '--duration', '8s');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /mode: node mode: .*skipped ephemeral \(PodSecurity "restricted"/);
     assert.ok(dnsQueries(file).length > 0);
@@ -165,12 +141,61 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.equal(capinfos(path.join(dir, 'np3.pcap')).status, 0);
   });
 
+  it('a ValidatingAdmissionPolicy refusing ephemeral containers (preflight cannot see it): auto falls back to node mode', async () => {
+    const policyNs = createNamespace('netdiag-e2e-policy');
+    namespaces.push(policyNs);
+    const policy = `netdiag-e2e-no-ephemeral-${suffix()}`;
+    kubectlOk(['apply', '-f', '-'], noEphemeralContainersPolicy(policy, policyNs));
+    try {
+      kubectlOk(['apply', '-f', '-'], dnsLoopPod(policyNs, 'dnsloop'));
+      waitPodsReady(policyNs, 'app=dnsloop', 1);
+      // Policies take effect a moment after they are created: wait until a server-side dry run is refused.
+      await waitFor(
+        'the policy to refuse ephemeral containers',
+        () =>
+          /denied request/.test(
+            kubectl([
+              'patch',
+              'pod',
+              'dnsloop',
+              '-n',
+              policyNs,
+              '--subresource=ephemeralcontainers',
+              '--dry-run=server',
+              '-p',
+              '{"spec":{"ephemeralContainers":[{"name":"probe","image":"busybox"}]}}',
+            ]).stderr,
+          ),
+        60_000,
+      );
+      const explicit = await sniffDnsloop(policyNs, '--mode', 'ephemeral', '-o', path.join(dir, 'p0.pcap'));
+      assert.equal(explicit.status, 3, explicit.stderr);
+      assert.match(
+        explicit.stderr,
+        new RegExp(`error: ValidatingAdmissionPolicy ${policy} rejects an ephemeral container`),
+      );
+      assert.match(explicit.stderr, /fix: ask the policy's owner for an exception.*or use --mode auto/);
+      const file = path.join(dir, 'policy.pcap');
+      const run = await sniffDnsloop(policyNs, '-f', 'port 53', '-o', file, '--duration', '5s');
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /mode: ephemeral mode: /, 'preflight saw nothing against ephemeral mode');
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `mode: node mode: .*skipped ephemeral \\(admission refused it: ValidatingAdmissionPolicy ${policy} `,
+        ),
+      );
+      assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
+      assert.equal(ephemeralCount(policyNs, 'dnsloop'), 0);
+    } finally {
+      kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy, '--ignore-not-found']);
+    }
+  });
+
   it('an identity that may only read pods: the preflight names the missing verbs (exit 3) and creates nothing', async () => {
     const ephemeralBefore = ephemeralCount(ns, 'dnsloop');
     const readOnly = namespacedIdentity(dir, ns, 'reader', [{ resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-o', path.join(dir, 'ro.pcap')], {
-      env: { KUBECONFIG: readOnly },
-    }).done;
+    const run = await sniffDnsloopAs(readOnly, ns, '-o', path.join(dir, 'ro.pcap'));
     assert.equal(run.status, 3, run.stderr);
     assert.match(run.stderr, /no capture mode will work/);
     assert.match(run.stderr, /patch pods\/ephemeralcontainers/);
@@ -184,9 +209,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
       { resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       { resources: ['pods/exec'], verbs: ['create'] },
     ]);
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '--mode', 'upload', '-o', path.join(dir, 'co.pcap')], {
-      env: { KUBECONFIG: createOnly },
-    }).done;
+    const run = await sniffDnsloopAs(createOnly, ns, '--mode', 'upload', '-o', path.join(dir, 'co.pcap'));
     assert.equal(run.status, 3, run.stderr);
     assert.match(run.stderr, /--mode upload will not work: RBAC: you may not get pods\/exec/);
     assert.match(run.stderr, /fix: ask for .*get\+create on pods\/exec/);
@@ -200,9 +223,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
       { resources: ['pods/exec'], verbs: ['get', 'create'] },
     ]);
     const file = path.join(dir, 'exec-only.pcap');
-    const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '-o', file, '--duration', '6s'], {
-      env: { KUBECONFIG: execOnly },
-    }).done;
+    const run = await sniffDnsloopAs(execOnly, ns, '-f', 'port 53', '-o', file, '--duration', '6s');
     assert.equal(run.status, 0, run.stderr);
     assert.match(
       run.stderr,

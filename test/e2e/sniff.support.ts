@@ -153,6 +153,41 @@ export function namespacedIdentity(
   return file;
 }
 
+/**
+ * A ValidatingAdmissionPolicy (cluster-scoped, named `name`) and its binding that refuse every new ephemeral
+ * container in `namespace`: the kind of rule a policy engine enforces and preflight cannot read.
+ */
+export function noEphemeralContainersPolicy(name: string, namespace: string): string {
+  return `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: ${name}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [""]
+        apiVersions: ["v1"]
+        operations: ["UPDATE"]
+        resources: ["pods/ephemeralcontainers"]
+  validations:
+    - expression: "false"
+      message: no ephemeral containers in this namespace
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: ${name}
+spec:
+  policyName: ${name}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: ${namespace}
+`;
+}
+
 const DNS_LOOP = 'while true; do nslookup kubernetes.default >/dev/null 2>&1; sleep 0.5; done';
 
 /** The one container of the test workloads, at `indent`: the tools image running `command` with sh. */

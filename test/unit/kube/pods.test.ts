@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '../../../src/kube/client.js';
 import {
+  AdmissionRejection,
   buildHelperPod,
   classifyAdmissionFailure,
   classifyPodProgress,
@@ -164,6 +165,37 @@ describe('admission failures', () => {
     assert.match(
       err?.message ?? '',
       /namespace "restricted" enforces PodSecurity "restricted".*allowPrivilegeEscalation/,
+    );
+    assert.ok(err instanceof AdmissionRejection && err.podSecurityLevel === 'restricted');
+  });
+  it('names the ValidatingAdmissionPolicy or webhook that refused, as an admission rejection', () => {
+    const vap = classifyAdmissionFailure(
+      forbidden(
+        "pods \"web\" is forbidden: ValidatingAdmissionPolicy 'no-debug' with binding 'no-debug-binding' denied request: no ephemeral containers here",
+      ),
+      'shop',
+      'an ephemeral container in pod web',
+      'patch pods/ephemeralcontainers',
+    );
+    assert.ok(vap instanceof AdmissionRejection);
+    assert.equal(
+      vap.message,
+      'ValidatingAdmissionPolicy no-debug rejects an ephemeral container in pod web in namespace "shop": no ephemeral containers here',
+    );
+    assert.equal(vap.podSecurityLevel, undefined);
+    assert.match(vap.fix ?? '', /exception/);
+    const webhook = classifyAdmissionFailure(
+      forbidden(
+        'admission webhook "validation.gatekeeper.sh" denied the request: [no-privileged] privileged pods are not allowed',
+      ),
+      'shop',
+      'helper pod netdiag-x',
+      'create pods',
+    );
+    assert.ok(webhook instanceof AdmissionRejection);
+    assert.match(
+      webhook.message,
+      /^admission webhook validation\.gatekeeper\.sh rejects helper pod netdiag-x in namespace "shop": \[no-privileged\]/,
     );
   });
   it('recognises exceeded quota', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NetdiagError } from '../../../src/lib/errors.js';
+import { AdmissionRejection } from '../../../src/kube/pods.js';
+import { learnFromRejection } from '../../../src/sniff/engine.js';
 import { selectMode, type ModeFacts } from '../../../src/sniff/mode.js';
 
 const admin: ModeFacts = {
@@ -116,6 +118,51 @@ describe('selectMode', () => {
         ),
       3,
       /no capture mode will work: ephemeral \(RBAC.*node \(RBAC.*upload \(RBAC: you may not get or create pods\/exec\)/,
+    );
+  });
+});
+
+describe('auto after admission refused a mode at setup (learnFromRejection)', () => {
+  const podSecurity = (level: string) =>
+    new AdmissionRejection(`namespace "shop" enforces PodSecurity "${level}", which rejects …`, 'relabel', level);
+  const policy = new AdmissionRejection(
+    'ValidatingAdmissionPolicy no-debug rejects an ephemeral container in pod web in namespace "shop": no',
+    'ask',
+  );
+
+  it('a PodSecurity level preflight could not read: ephemeral again, with the runtime default capabilities', () => {
+    const learned = learnFromRejection(admin, 'ephemeral', podSecurity('baseline'));
+    assert.equal(learned.targetPodSecurity, 'baseline');
+    const choice = selectMode('auto', learned);
+    assert.equal(choice.mode, 'ephemeral');
+    assert.equal(choice.privileges, 'runtime-default');
+  });
+
+  it('restricted: ephemeral is out, node mode next', () => {
+    assert.equal(selectMode('auto', learnFromRejection(admin, 'ephemeral', podSecurity('restricted'))).mode, 'node');
+  });
+
+  it('a policy rules the mode out for the run and the reason says which policy', () => {
+    const choice = selectMode('auto', learnFromRejection(admin, 'ephemeral', policy));
+    assert.equal(choice.mode, 'node');
+    assert.match(choice.reason, /skipped ephemeral \(admission refused it: ValidatingAdmissionPolicy no-debug/);
+  });
+
+  it('a level no stricter than the one assumed is a refusal, so the loop always moves on', () => {
+    const known = facts({ targetPodSecurity: 'baseline' });
+    const learned = learnFromRejection(known, 'ephemeral', podSecurity('baseline'));
+    assert.equal(selectMode('auto', learned).mode, 'node');
+  });
+
+  it('when every mode was refused, nothing will work and each refusal is named', () => {
+    let learned = learnFromRejection(admin, 'ephemeral', policy);
+    learned = learnFromRejection(learned, 'node', podSecurity('baseline'));
+    assert.equal(selectMode('auto', learned).mode, 'upload');
+    learned = learnFromRejection(learned, 'upload', policy);
+    fails(
+      () => selectMode('auto', learned),
+      3,
+      /no capture mode will work: ephemeral \(admission refused it.*upload \(admission refused it/,
     );
   });
 });
