@@ -232,7 +232,6 @@ export function podSecurityLevelFromMessage(message: string): string | undefined
   return /violates PodSecurity "([a-z]+)(?::[^"]*)?"/.exec(message)?.[1];
 }
 
-/** Classifies why creating (or patching) a pod failed at admission. Pure. */
 /**
  * The cluster's admission chain refused an object (PodSecurity, a ValidatingAdmissionPolicy, an admission webhook):
  * nothing was created, and another way of doing the same job may be allowed.
@@ -257,6 +256,7 @@ export function admissionPolicyFromMessage(message: string): string | undefined 
   return webhook ? `admission webhook ${webhook}` : undefined;
 }
 
+/** Classifies why creating (or patching) a pod failed at admission. Pure. */
 export function classifyAdmissionFailure(
   failure: ClassifiedFailure,
   namespace: string,

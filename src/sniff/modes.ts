@@ -26,6 +26,9 @@ import {
   uploadArgv,
 } from './tcpdump.js';
 
+/** The fix of a capture container or helper pod that did not run in time. */
+const POD_RUNNING_TIMEOUT_FIX = 'raise --pod-running-timeout';
+
 /** What every mode needs from the run. */
 export interface SnifferContext {
   readonly client: KubeClient;
@@ -87,7 +90,7 @@ export class EphemeralCapture implements Sniffer {
         signal,
         onDetail: (detail) =>
           this.ctx.progress.debug(`${this.target.namespace}/${this.target.pod}: ephemeral container ${detail}`),
-        timeoutFix: 'raise --pod-running-timeout',
+        timeoutFix: POD_RUNNING_TIMEOUT_FIX,
         // Upload mode needs no image at all: it carries its own tcpdump (air-gapped clusters, private registries).
         imageFix:
           'pass --tcpdump-image with an image the nodes can pull (NETDIAG_REGISTRY for a mirror), or use --mode upload, which needs no image',
@@ -157,7 +160,7 @@ export class NodeHelpers {
           timeoutMs: this.ctx.podRunningTimeoutMs,
           signal,
           onDetail: (detail) => this.ctx.progress.debug(`helper pod on ${nodeName}: ${detail}`),
-          timeoutFix: 'raise --pod-running-timeout',
+          timeoutFix: POD_RUNNING_TIMEOUT_FIX,
         },
       ).then((created) => created.metadata?.name ?? '');
       this.pods.set(key, pod);

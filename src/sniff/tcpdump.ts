@@ -66,9 +66,8 @@ export const HEARTBEAT_LINE = '\n';
  * until the client closes stdin, at most the heartbeat timeout: the exec stream ends only when the process does,
  * and an exec stream that ends while the API server or kubelet still holds stdout the client has not read yet
  * can lose that tail (kubernetes#124571). The client closes stdin once it has received as many packets as tcpdump
- * says it captured. With an idle grace of 0 nothing
- * reuses the directory (upload mode: it holds the uploaded tcpdump for this run only) and the wrapper removes it, so
- * a client killed mid-capture leaves nothing in the container either. The wrapper exits with the
+ * says it captured. With an idle grace of 0 nothing reuses the directory (upload mode: it holds the uploaded tcpdump
+ * for this run only) and the wrapper removes it, so a client killed mid-capture leaves nothing in the container. The wrapper exits with the
  * capture's status so tcpdump's own errors (bad filter, unknown interface) reach the client.
  */
 export const CAPTURE_WRAPPER_SCRIPT = [
