@@ -1,0 +1,580 @@
+/**
+ * Doctor's correlation rules: findings from every command in, diagnoses (the cause, where, the findings that show it,
+ * what to run next) out. Pure. The rules run in a fixed order and each claims the findings it explains, so a later,
+ * vaguer rule does not name a second cause for the same symptom (one node's failing DNS is kube-proxy's when its
+ * ClusterIPs fail too, not the DNS cache's). Whatever no rule claims stays listed as it is (`unexplained`).
+ *
+ * Finding ids are the team catalogue's (docs/doctor.md lists what each rule reads).
+ */
+import { type Finding, type MetricValue } from '../findings/model.js';
+import { DoctorIds, type DiagnosisId } from './ids.js';
+
+/** error: something is broken (a supporting finding failed); warning: degraded or worth a look. */
+export type Severity = 'error' | 'warning';
+
+/** A finding a diagnosis rests on, by its id and subject (unique within one run). */
+export interface FindingRef {
+  readonly id: string;
+  readonly subject: string;
+}
+
+export interface Diagnosis {
+  readonly id: DiagnosisId;
+  readonly severity: Severity;
+  /** `node/<node>`, `<node>→<node>` (the two ends of a path, by name) or `cluster`, like a finding's. */
+  readonly subject: string;
+  /** One sentence naming the cause and what shows it. */
+  readonly cause: string;
+  readonly nodes: readonly string[];
+  /** Directed pairs `<from>→<to>` whose findings support the diagnosis. */
+  readonly pairs: readonly string[];
+  readonly supporting: readonly FindingRef[];
+  /** The command that looks closer. */
+  readonly next: string;
+}
+
+export interface Correlation {
+  readonly diagnoses: readonly Diagnosis[];
+  /** Failing and warning findings no rule explains, as they are. */
+  readonly unexplained: readonly Finding[];
+}
+
+/** The findings the rules read (the catalogue's ids). */
+const Ids = {
+  lookupCluster: 'dns.lookup.cluster',
+  lookupExternal: 'dns.lookup.external',
+  hopNodeLocal: 'dns.hop.nodelocal',
+  hopClusterIp: 'dns.hop.clusterip',
+  hopUpstream: 'dns.hop.upstream',
+  hopCorednsPod: 'dns.hop.coredns-pod',
+  latency: 'dns.latency',
+  clusterCoredns: 'dns.cluster.coredns',
+  causeNodeLocal: 'dns.cause.nodelocal',
+  causeCoredns: 'dns.cause.coredns',
+  causeUpstream: 'dns.cause.upstream',
+  causeKubeProxy: 'dns.cause.kube-proxy',
+  causeSlow: 'dns.cause.slow',
+  causePodNetwork: 'dns.cause.podnet',
+  podPod: 'check.l3.pod-pod',
+  podNode: 'check.l3.pod-node',
+  podIp: 'check.l4.podip',
+  clusterIp: 'check.l4.clusterip',
+  nodePort: 'check.l4.nodeport',
+  serviceName: 'check.l4.name',
+  http: 'check.l7.http',
+  mtu: 'check.mtu',
+  externalTcp: 'check.external.tcp',
+  externalUdp: 'check.external.udp',
+  externalHttp: 'check.external.http',
+  externalPing: 'check.external.ping',
+  kubernetesService: 'check.kubernetes-service',
+  kubeProxyRules: 'node.kube-proxy.rules',
+  interfaceErrors: 'node.interface.errors',
+  interfaceMtu: 'node.interface.mtu',
+  oddOneOut: 'node.odd-one-out',
+  bwOutlier: 'bw.pair.outlier',
+} as const;
+
+const EXTERNAL: readonly string[] = [Ids.externalTcp, Ids.externalUdp, Ids.externalHttp, Ids.externalPing];
+const POD_PATH: readonly string[] = [Ids.podPod, Ids.podIp, Ids.podNode];
+/** Service-path probes that fail from a node when its kube-proxy rules are gone, and not for a DNS problem. */
+const SERVICE_PATH: readonly string[] = [
+  Ids.clusterIp,
+  Ids.nodePort,
+  Ids.kubernetesService,
+  Ids.kubeProxyRules,
+  Ids.causeKubeProxy,
+];
+
+export const CLUSTER = 'cluster';
+export const nodeSubject = (node: string): string => `node/${node}`;
+export const pairSubject = (from: string, to: string): string => `${from}→${to}`;
+
+type Where = { kind: 'node'; node: string } | { kind: 'pair'; from: string; to: string } | { kind: 'cluster' };
+
+/** What a subject is about: `node/<node>`, `<from>→<to>`, anything else the cluster. */
+export function parseSubject(subject: string): Where {
+  if (subject.startsWith('node/')) return { kind: 'node', node: subject.slice('node/'.length) };
+  const arrow = subject.indexOf('→');
+  if (arrow > 0) return { kind: 'pair', from: subject.slice(0, arrow), to: subject.slice(arrow + 1) };
+  return { kind: 'cluster' };
+}
+
+const byName = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
+const unique = (values: Iterable<string>): string[] => [...new Set(values)].sort(byName);
+const isProblem = (finding: Finding): boolean => finding.status === 'fail' || finding.status === 'warn';
+const metric = (finding: Finding, key: string): MetricValue | undefined => finding.metrics?.[key];
+const refOf = (finding: Finding): FindingRef => ({ id: finding.id, subject: finding.subject });
+/** A failure's reason (`refused`, `timeout`, `unresolved`, ...), as the check findings carry it. */
+const reason = (finding: Finding): string => String(metric(finding, 'reason') ?? '');
+/** A flagged measurement's cause (`nic-errors`, `firewall`, `mtu`, `none`), as bw findings carry it. */
+const measuredCause = (finding: Finding): string => String(metric(finding, 'cause') ?? '');
+
+/** The nodes a subject names: one for a node, both ends (from first) for a pair, none for the cluster. */
+function subjectNodes(subject: string): string[] {
+  const where = parseSubject(subject);
+  if (where.kind === 'node') return [where.node];
+  if (where.kind === 'pair') return [where.from, where.to];
+  return [];
+}
+const nodesOf = (finding: Finding): string[] => subjectNodes(finding.subject);
+
+/** The findings of one run, and which of them a rule has explained already. */
+class Evidence {
+  private readonly claimed = new Set<Finding>();
+  readonly problems: readonly Finding[];
+  readonly all: readonly Finding[];
+
+  constructor(findings: readonly Finding[]) {
+    this.all = findings;
+    this.problems = findings.filter(isProblem);
+  }
+
+  /** Unclaimed problems with one of `ids`, optionally narrowed. */
+  open(ids: readonly string[], where: (finding: Finding) => boolean = () => true): Finding[] {
+    return this.problems.filter((f) => !this.claimed.has(f) && ids.includes(f.id) && where(f));
+  }
+
+  /** Every problem (claimed or not) with one of `ids` about `node`. */
+  onNode(node: string, ids: readonly string[]): Finding[] {
+    return this.problems.filter((f) => ids.includes(f.id) && f.subject === nodeSubject(node));
+  }
+
+  /** Nodes that have any finding (pass or not) with one of `ids`: where that check ran. */
+  nodesChecked(ids: readonly string[]): string[] {
+    return unique(this.all.filter((f) => ids.includes(f.id)).flatMap(nodesOf));
+  }
+
+  claim(findings: Iterable<Finding>): void {
+    for (const finding of findings) this.claimed.add(finding);
+  }
+
+  unexplained(): Finding[] {
+    return this.problems.filter((f) => !this.claimed.has(f));
+  }
+}
+
+interface Draft {
+  readonly id: DiagnosisId;
+  readonly subject: string;
+  readonly cause: string;
+  readonly next: string;
+  readonly findings: readonly Finding[];
+  readonly nodes?: readonly string[];
+}
+
+/** Severity from what supports it; nodes and pairs from the findings' subjects. */
+function diagnose(evidence: Evidence, draft: Draft): Diagnosis {
+  evidence.claim(draft.findings);
+  const pairs = unique(draft.findings.map((f) => f.subject).filter((s) => parseSubject(s).kind === 'pair'));
+  const named = subjectNodes(draft.subject);
+  return {
+    id: draft.id,
+    severity: draft.findings.some((f) => f.status === 'fail') ? 'error' : 'warning',
+    subject: draft.subject,
+    cause: draft.cause,
+    nodes: unique(draft.nodes ?? (named.length > 0 ? named : draft.findings.flatMap(nodesOf))),
+    pairs,
+    supporting: draft.findings.map(refOf),
+    next: draft.next,
+  };
+}
+
+/** A set of pair (and node) findings localised: to one node when it is in every pair of a group, else the path. */
+interface Located {
+  readonly subject: string;
+  readonly nodes: readonly string[];
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Localises pair findings: a node in two or more distinct failing paths is the common end (all its paths go to it),
+ * greedily by how many paths it is in; a path left over is named by its two ends. A finding's `metrics.causeNode`
+ * (the node whose counters moved) wins over the geometry. Node findings join their node's group.
+ */
+export function localise(findings: readonly Finding[]): Located[] {
+  const groups = new Map<string, { nodes: string[]; findings: Finding[] }>();
+  const add = (subject: string, nodes: string[], finding: Finding) => {
+    const group = groups.get(subject) ?? { nodes, findings: [] };
+    group.findings.push(finding);
+    groups.set(subject, group);
+  };
+  const paths: { key: string; ends: [string, string]; finding: Finding }[] = [];
+  for (const finding of findings) {
+    const where = parseSubject(finding.subject);
+    const causeNode = metric(finding, 'causeNode');
+    if (typeof causeNode === 'string' && causeNode) add(nodeSubject(causeNode), [causeNode], finding);
+    else if (where.kind === 'node') add(finding.subject, [where.node], finding);
+    else if (where.kind === 'pair' && where.from !== where.to) {
+      const ends = [where.from, where.to].sort(byName) as [string, string];
+      paths.push({ key: pairSubject(...ends), ends, finding });
+    } else add(CLUSTER, [], finding);
+  }
+  let left = paths;
+  for (;;) {
+    const degree = new Map<string, Set<string>>();
+    for (const path of left) for (const end of path.ends) degree.set(end, (degree.get(end) ?? new Set()).add(path.key));
+    const [hub] = [...degree.entries()]
+      .filter(([node, keys]) => keys.size >= 2 || groups.has(nodeSubject(node)))
+      .sort(([a, ka], [b, kb]) => kb.size - ka.size || byName(a, b));
+    if (!hub) break;
+    const [node] = hub;
+    for (const path of left.filter((p) => p.ends.includes(node))) add(nodeSubject(node), [node], path.finding);
+    left = left.filter((p) => !p.ends.includes(node));
+  }
+  for (const path of left) add(path.key, [...path.ends], path.finding);
+  return [...groups.entries()]
+    .map(([subject, group]) => ({ subject, nodes: group.nodes, findings: group.findings }))
+    .sort((a, b) => byName(a.subject, b.subject));
+}
+
+const describeNodes = (nodes: readonly string[]): string => nodes.join(', ');
+const idsIn = (findings: readonly Finding[]): string =>
+  unique(findings.map((f) => f.id.replace(/^[a-z]+\./, ''))).join(', ');
+
+type Rule = (evidence: Evidence) => Diagnosis[];
+
+/** CoreDNS down for everyone, or slow: every node's cluster-name failures are its. */
+const corednsRule: Rule = (evidence) => {
+  const diagnoses: Diagnosis[] = [];
+  const down = evidence.open([Ids.causeCoredns, Ids.clusterCoredns], (f) => f.status === 'fail');
+  if (down.length > 0) {
+    const namesFailing = evidence.open([
+      Ids.lookupCluster,
+      Ids.lookupExternal,
+      Ids.hopNodeLocal,
+      Ids.hopClusterIp,
+      Ids.serviceName,
+      Ids.latency,
+    ]);
+    const unresolved = evidence.open(EXTERNAL, (f) => reason(f) === 'unresolved');
+    const clusterFinding = down.find((f) => f.subject === CLUSTER) ?? down[0]!;
+    diagnoses.push(
+      diagnose(evidence, {
+        id: DoctorIds.coredns,
+        subject: CLUSTER,
+        cause: `CoreDNS is down: ${clusterFinding.summary}; every lookup through it fails (${namesFailing.length + unresolved.length} findings)`,
+        next: 'kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide && kubectl netdiag dns',
+        findings: [...down, ...namesFailing, ...unresolved],
+        nodes: evidence.nodesChecked([Ids.lookupCluster]),
+      }),
+    );
+  }
+  const slow = evidence.open([Ids.causeSlow], (f) => metric(f, 'slow') !== 'upstream');
+  if (slow.length > 0) {
+    const latency = evidence.open([Ids.latency]);
+    diagnoses.push(
+      diagnose(evidence, {
+        id: DoctorIds.coredns,
+        subject: CLUSTER,
+        cause: `CoreDNS answers slowly from ${describeNodes(unique(slow.flatMap(nodesOf)))}: ${slow[0]!.summary}`,
+        next: 'kubectl -n kube-system top pods -l k8s-app=kube-dns && kubectl netdiag dns',
+        findings: [...slow, ...latency],
+      }),
+    );
+  }
+  return diagnoses;
+};
+
+/** Nodes whose own pod-IP probes fail: their problem is the pod network, whatever their Services do. */
+const podPathFailsFrom = (evidence: Evidence, node: string): boolean =>
+  evidence.problems.some(
+    (f) =>
+      POD_PATH.includes(f.id) &&
+      f.status === 'fail' &&
+      parseSubject(f.subject).kind === 'pair' &&
+      nodesOf(f)[0] === node,
+  );
+
+/** Service findings and everything DNS on one node with pod IPs working there: kube-proxy's rules, not DNS. */
+const kubeProxyRule: Rule = (evidence) => {
+  const nodes = unique(
+    evidence.open(SERVICE_PATH, (f) => f.status === 'fail' && parseSubject(f.subject).kind === 'node').flatMap(nodesOf),
+  ).filter((node) => !podPathFailsFrom(evidence, node));
+  return nodes.map((node) => {
+    const service = evidence.open(SERVICE_PATH, (f) => f.subject === nodeSubject(node));
+    const dns = evidence.open(
+      [
+        Ids.lookupCluster,
+        Ids.lookupExternal,
+        Ids.hopNodeLocal,
+        Ids.hopClusterIp,
+        Ids.causeNodeLocal,
+        Ids.causeUpstream,
+        Ids.causePodNetwork,
+        Ids.latency,
+        Ids.serviceName,
+        Ids.http,
+      ],
+      (f) => f.subject === nodeSubject(node),
+    );
+    const unresolved = evidence.open(EXTERNAL, (f) => f.subject === nodeSubject(node) && reason(f) === 'unresolved');
+    const dnsToo = dns.some((f) => f.id.startsWith('dns.'));
+    return diagnose(evidence, {
+      id: DoctorIds.kubeProxy,
+      subject: nodeSubject(node),
+      cause:
+        `${node}: kube-proxy's Service rules are not working there — ${idsIn(service)} fail from it while pod IPs work` +
+        (dnsToo ? `; DNS fails on ${node} for the same reason (kube-dns is a ClusterIP)` : ''),
+      next: `kubectl netdiag node --nodes ${node}`,
+      findings: [...service, ...dns, ...unresolved],
+    });
+  });
+};
+
+/** The node-local cache on a node fails while kube-dns answers there. */
+const nodeLocalRule: Rule = (evidence) => {
+  const failing = evidence.open([Ids.causeNodeLocal, Ids.hopNodeLocal], (f) => parseSubject(f.subject).kind === 'node');
+  const nodes = unique(failing.flatMap(nodesOf)).filter(
+    (node) =>
+      evidence.onNode(node, [Ids.causeNodeLocal]).length > 0 || evidence.onNode(node, [Ids.hopClusterIp]).length === 0,
+  );
+  return nodes.map((node) => {
+    const findings = [
+      ...evidence.open(
+        [Ids.causeNodeLocal, Ids.hopNodeLocal, Ids.lookupCluster, Ids.lookupExternal, Ids.latency, Ids.serviceName],
+        (f) => f.subject === nodeSubject(node),
+      ),
+      ...evidence.open(EXTERNAL, (f) => f.subject === nodeSubject(node) && reason(f) === 'unresolved'),
+    ];
+    return diagnose(evidence, {
+      id: DoctorIds.nodeLocalDns,
+      subject: nodeSubject(node),
+      cause: `${node}: the node-local DNS cache does not answer while kube-dns does; pods there cannot resolve names`,
+      next: `kubectl netdiag dns --nodes ${node}`,
+      findings,
+    });
+  });
+};
+
+/** External targets unreachable by address (not by name) from some nodes, or from all: egress. */
+const egressRule: Rule = (evidence) => {
+  const failing = evidence.open(EXTERNAL, (f) => reason(f) !== 'unresolved' && parseSubject(f.subject).kind === 'node');
+  if (failing.length === 0) return [];
+  const nodes = unique(failing.flatMap(nodesOf));
+  const checked = evidence.nodesChecked(EXTERNAL);
+  const everywhere = checked.length > 1 && nodes.length === checked.length;
+  const dnsOut = (node: string) =>
+    evidence.open([Ids.lookupExternal, Ids.causeUpstream, Ids.hopUpstream], (f) => f.subject === nodeSubject(node));
+  if (everywhere)
+    return [
+      diagnose(evidence, {
+        id: DoctorIds.egress,
+        subject: CLUSTER,
+        cause: `nothing leaves the cluster: ${idsIn(failing)} fail from every node while traffic inside works — egress (NAT, firewall, route out)`,
+        next: 'kubectl netdiag check',
+        findings: [...failing, ...nodes.flatMap(dnsOut)],
+        nodes,
+      }),
+    ];
+  return nodes.map((node) => {
+    const own = failing.filter((f) => f.subject === nodeSubject(node));
+    return diagnose(evidence, {
+      id: DoctorIds.egress,
+      subject: nodeSubject(node),
+      cause: `${node}: traffic out of the cluster is blocked from this node (${idsIn(own)} fail: ${unique(own.map(reason)).join(', ')}) while other nodes reach the outside`,
+      next: `kubectl netdiag check --nodes ${node}`,
+      findings: [...own, ...dnsOut(node)],
+    });
+  });
+};
+
+/** External names fail while cluster names resolve, and the outside is reachable by address: the upstream resolver. */
+const upstreamRule: Rule = (evidence) => {
+  const failing = evidence.open([Ids.causeUpstream, Ids.hopUpstream, Ids.lookupExternal]);
+  if (failing.length === 0) return [];
+  const unresolved = evidence.open(EXTERNAL, (f) => reason(f) === 'unresolved');
+  const nodes = unique(failing.flatMap(nodesOf));
+  const checked = evidence.nodesChecked([Ids.lookupExternal]);
+  const everywhere =
+    failing.some((f) => f.subject === CLUSTER) || (checked.length > 0 && nodes.length >= checked.length);
+  return [
+    diagnose(evidence, {
+      id: DoctorIds.upstreamDns,
+      subject: everywhere ? CLUSTER : nodeSubject(nodes[0]!),
+      cause: everywhere
+        ? 'the upstream DNS server CoreDNS forwards to does not answer: cluster names resolve, external names fail from every node'
+        : `external names fail from ${describeNodes(nodes)} only while cluster names resolve: the path from there to the upstream resolver`,
+      next: 'kubectl netdiag dns',
+      findings: [...failing, ...unresolved],
+      nodes,
+    }),
+  ];
+};
+
+/** Paths and nodes whose findings say "full-size packets are lost". */
+const mtuRule: Rule = (evidence) => {
+  const findings = [
+    ...evidence.open([Ids.mtu, Ids.interfaceMtu]),
+    ...evidence.problems.filter((f) => f.id.startsWith('bw.') && measuredCause(f) === 'mtu'),
+  ].filter((f, i, all) => all.indexOf(f) === i);
+  return localise(findings).map((located) => {
+    const related = located.nodes.length === 1 ? relatedOnNode(evidence, located.nodes[0]!, /mtu/i) : [];
+    const mtuValue = located.findings.map((f) => metric(f, 'mtu')).find((v) => v !== undefined);
+    return diagnose(evidence, {
+      id: DoctorIds.mtu,
+      subject: located.subject,
+      cause: `${located.subject.replace(/^node\//, '')}: full-size packets with DF set are lost${mtuValue === undefined ? '' : ` (MTU ${mtuValue})`} — an MTU mismatch on that path; smaller packets pass, so pings work and large transfers stall`,
+      next: `kubectl netdiag check --nodes ${located.nodes.join(',')}`,
+      findings: [...located.findings, ...related],
+    });
+  });
+};
+
+/** Findings on a node (or paths touching it) that a node-level cause also explains: loss, stalls, a fleet difference. */
+function relatedOnNode(evidence: Evidence, node: string, oddFact?: RegExp): Finding[] {
+  const touches = (f: Finding) => nodesOf(f).includes(node);
+  return [
+    ...evidence.open(
+      [...POD_PATH, Ids.http, Ids.bwOutlier, 'bw.pair.retransmits', 'bw.pair.udp-loss', 'bw.pair'],
+      touches,
+    ),
+    ...(oddFact
+      ? evidence.open(
+          [Ids.oddOneOut],
+          (f) => touches(f) && (oddFact.test(f.summary) || oddFact.test(String(metric(f, 'fact') ?? ''))),
+        )
+      : []),
+  ];
+}
+
+/** Loss with moving NIC error counters (hardware) or DROP/REJECT counters (a firewall), localised to a node. */
+function countersRule(
+  id: DiagnosisId,
+  cause: string,
+  nodeIds: readonly string[],
+  say: (where: string) => string,
+): Rule {
+  return (evidence) => {
+    const findings = [
+      ...evidence.open(nodeIds),
+      ...evidence.problems.filter((f) => measuredCause(f) === cause && !nodeIds.includes(f.id)),
+    ].filter((f, i, all) => all.indexOf(f) === i);
+    return localise(findings).map((located) =>
+      diagnose(evidence, {
+        id,
+        subject: located.subject,
+        cause: say(located.subject.replace(/^node\//, '')),
+        next: `kubectl netdiag node --nodes ${located.nodes.join(',')}`,
+        findings: [
+          ...located.findings,
+          ...(located.nodes.length === 1 ? relatedOnNode(evidence, located.nodes[0]!) : []),
+        ],
+      }),
+    );
+  };
+}
+
+const nicRule = countersRule(
+  DoctorIds.nicHardware,
+  'nic-errors',
+  [Ids.interfaceErrors],
+  (where) =>
+    `${where}: packets are lost while the NIC's error counters move — hardware (cable, NIC, driver), not configuration`,
+);
+
+const firewallRule = countersRule(
+  DoctorIds.firewall,
+  'firewall',
+  [],
+  (where) =>
+    `${where}: packets are lost while DROP/REJECT rule counters move there — a firewall rule drops this traffic`,
+);
+
+/** Pod traffic lost between nodes (the rest working): the underlay route, the overlay or a firewall between them. */
+const podnetRule: Rule = (evidence) => {
+  const paths = evidence.open(POD_PATH, (f) => {
+    const where = parseSubject(f.subject);
+    return f.status === 'fail' && where.kind === 'pair' && where.from !== where.to;
+  });
+  const located = localise(paths);
+  // "CoreDNS pods do not answer from this node" is the same broken path seen by DNS: it joins the path's
+  // diagnosis, and stands as the node's own only when no pod-to-pod probe covered it.
+  const dnsSeen = evidence.open([Ids.causePodNetwork, ...POD_PATH], (f) => parseSubject(f.subject).kind === 'node');
+  const lone = dnsSeen.filter((f) => !located.some((group) => group.nodes.some((node) => nodesOf(f).includes(node))));
+  return [...located, ...localise(lone)].map((group) => {
+    const between = group.subject.includes('→');
+    const onEnds = (f: Finding) => group.nodes.some((node) => f.subject === nodeSubject(node));
+    return diagnose(evidence, {
+      id: DoctorIds.podnetPath,
+      subject: group.subject,
+      cause: between
+        ? `pod traffic between ${group.nodes.join(' and ')} is lost while each reaches the other nodes: the underlay route, the overlay or a firewall between those two nodes`
+        : `${group.nodes[0]}: pod traffic to and from this node is lost while the other nodes reach each other: its pod network (routes, CNI, overlay)`,
+      next: `kubectl netdiag doctor --quick --capture-failures --nodes ${group.nodes.join(',')}`,
+      findings: [
+        ...group.findings,
+        ...(between ? [] : relatedOnNode(evidence, group.nodes[0]!)),
+        // Services and DNS whose endpoints are across the broken path fail too: the same cause, not kube-proxy's.
+        ...evidence.open(
+          [
+            Ids.causePodNetwork,
+            Ids.clusterIp,
+            Ids.nodePort,
+            Ids.serviceName,
+            Ids.http,
+            Ids.lookupCluster,
+            Ids.hopNodeLocal,
+            Ids.hopClusterIp,
+            Ids.hopCorednsPod,
+          ],
+          onEnds,
+        ),
+      ],
+    });
+  });
+};
+
+/** Bandwidth outliers no cause above explains. */
+const bandwidthRule: Rule = (evidence) =>
+  localise(evidence.open([Ids.bwOutlier, 'bw.pair.retransmits', 'bw.pair.udp-loss'])).map((located) =>
+    diagnose(evidence, {
+      id: DoctorIds.bandwidthOutlier,
+      subject: located.subject,
+      cause: `${located.subject.replace(/^node\//, '')}: bandwidth far below the other ${located.subject.startsWith('node/') ? 'nodes' : 'paths'} with no loss, MTU or counter to explain it — a rate limit, a slower link or a busy NIC`,
+      next: `kubectl netdiag bw --nodes ${located.nodes.join(',')}`,
+      findings: located.findings,
+    }),
+  );
+
+/** A node unlike the others, the difference named. */
+const oddNodeRule: Rule = (evidence) =>
+  localise(evidence.open([Ids.oddOneOut])).map((located) =>
+    diagnose(evidence, {
+      id: DoctorIds.oddNode,
+      subject: located.subject,
+      cause: `${located.subject.replace(/^node\//, '')} differs from the other nodes: ${located.findings.map((f) => f.summary).join('; ')}`,
+      next: `kubectl netdiag node --nodes ${located.nodes.join(',')}`,
+      findings: located.findings,
+    }),
+  );
+
+/** In order: cluster-wide DNS first, then the per-node service path, the DNS cache, egress, upstream, the data path. */
+const RULES: readonly Rule[] = [
+  corednsRule,
+  kubeProxyRule,
+  nodeLocalRule,
+  egressRule,
+  upstreamRule,
+  mtuRule,
+  nicRule,
+  firewallRule,
+  podnetRule,
+  bandwidthRule,
+  oddNodeRule,
+];
+
+/** Diagnoses for one run's findings, errors first; findings no rule explains stay listed. */
+export function correlate(findings: readonly Finding[]): Correlation {
+  const evidence = new Evidence(findings);
+  const diagnoses = RULES.flatMap((rule) => rule(evidence));
+  return {
+    diagnoses: diagnoses.sort(
+      (a, b) =>
+        (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
+        byName(a.id, b.id) ||
+        byName(a.subject, b.subject),
+    ),
+    unexplained: evidence.unexplained(),
+  };
+}
