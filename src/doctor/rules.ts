@@ -276,23 +276,33 @@ const corednsRule: Rule = (evidence) => {
   return diagnoses;
 };
 
-/** Nodes whose own pod-IP probes fail: their problem is the pod network, whatever their Services do. */
-const podPathFailsFrom = (evidence: Evidence, node: string): boolean =>
-  evidence.problems.some(
-    (f) =>
-      POD_PATH.includes(f.id) &&
-      f.status === 'fail' &&
-      parseSubject(f.subject).kind === 'pair' &&
-      nodesOf(f)[0] === node,
-  );
+/** A node with a failing pod-IP path to or from it: its problem is the pod network, whatever its Services do. */
+const podPathBroken = (evidence: Evidence, node: string): boolean =>
+  evidence.problems.some((f) => POD_PATH.includes(f.id) && f.status === 'fail' && nodesOf(f).includes(node));
+
+/**
+ * The service-path findings that blame one node's kube-proxy rules: its own ClusterIP/Service/rules findings, and
+ * NodePort probes to it (a NodePort pair's `to` is the node whose rules answer).
+ */
+const serviceFindings = (evidence: Evidence, node: string): Finding[] =>
+  evidence.open(SERVICE_PATH, (f) => {
+    const where = parseSubject(f.subject);
+    return where.kind === 'node'
+      ? where.node === node
+      : where.kind === 'pair' && f.id === Ids.nodePort && where.to === node;
+  });
 
 /** Service findings and everything DNS on one node with pod IPs working there: kube-proxy's rules, not DNS. */
 const kubeProxyRule: Rule = (evidence) => {
-  const nodes = unique(
-    evidence.open(SERVICE_PATH, (f) => f.status === 'fail' && parseSubject(f.subject).kind === 'node').flatMap(nodesOf),
-  ).filter((node) => !podPathFailsFrom(evidence, node));
+  const blamed = evidence
+    .open(SERVICE_PATH, (f) => f.status === 'fail')
+    .map((f) => {
+      const where = parseSubject(f.subject);
+      return where.kind === 'node' ? where.node : where.kind === 'pair' && f.id === Ids.nodePort ? where.to : '';
+    });
+  const nodes = unique(blamed.filter(Boolean)).filter((node) => !podPathBroken(evidence, node));
   return nodes.map((node) => {
-    const service = evidence.open(SERVICE_PATH, (f) => f.subject === nodeSubject(node));
+    const service = serviceFindings(evidence, node);
     const dns = evidence.open(
       [
         Ids.lookupCluster,
@@ -426,7 +436,7 @@ function relatedOnNode(evidence: Evidence, node: string, oddFact?: RegExp): Find
   const touches = (f: Finding) => nodesOf(f).includes(node);
   return [
     ...evidence.open(
-      [...POD_PATH, Ids.http, Ids.bwOutlier, 'bw.pair.retransmits', 'bw.pair.udp-loss', 'bw.pair'],
+      [...POD_PATH, Ids.nodePort, Ids.http, Ids.bwOutlier, 'bw.pair.retransmits', 'bw.pair.udp-loss', 'bw.pair'],
       touches,
     ),
     ...(oddFact
@@ -494,7 +504,10 @@ const podnetRule: Rule = (evidence) => {
   const lone = dnsSeen.filter((f) => !located.some((group) => group.nodes.some((node) => nodesOf(f).includes(node))));
   return [...located, ...localise(lone)].map((group) => {
     const between = group.subject.includes('→');
-    const onEnds = (f: Finding) => group.nodes.some((node) => f.subject === nodeSubject(node));
+    const onEnds = (f: Finding) => {
+      const ends = nodesOf(f);
+      return ends.length > 0 && ends.every((node) => group.nodes.includes(node));
+    };
     return diagnose(evidence, {
       id: DoctorIds.podnetPath,
       subject: group.subject,
