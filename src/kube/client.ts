@@ -21,6 +21,7 @@ import {
   type ResponseContext,
   Watch,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 import type { ClientOptions as WebSocketClientOptions } from 'ws';
 import { type NetdiagError, usageError } from '../lib/errors.js';
@@ -369,6 +370,99 @@ export class KubeClient {
       (o) => this.apps.readNamespacedReplicaSet({ name, namespace }, o),
       options,
     );
+  }
+
+  readConfigMap(namespace: string, name: string, options?: CallOptions) {
+    return this.call(
+      `get configmap ${namespace}/${name}`,
+      (o) => this.core.readNamespacedConfigMap({ name, namespace }, o),
+      options,
+    );
+  }
+
+  async listDaemonSets(namespace: string, query: { labelSelector?: string } = {}, options?: CallOptions) {
+    return (
+      await this.call(
+        `list daemonsets in ${namespace}`,
+        (o) => this.apps.listNamespacedDaemonSet({ namespace, ...query }, o),
+        options,
+      )
+    ).items;
+  }
+
+  async listDeployments(namespace: string, query: { labelSelector?: string } = {}, options?: CallOptions) {
+    return (
+      await this.call(
+        `list deployments in ${namespace}`,
+        (o) => this.apps.listNamespacedDeployment({ namespace, ...query }, o),
+        options,
+      )
+    ).items;
+  }
+
+  /** The recent log of a pod's container (`kubectl logs --since --tail`). */
+  readPodLog(
+    namespace: string,
+    name: string,
+    query: { container?: string; sinceSeconds?: number; tailLines?: number },
+    options?: CallOptions,
+  ): Promise<string> {
+    return this.call(
+      `read the log of pod ${namespace}/${name}`,
+      (o) => this.core.readNamespacedPodLog({ name, namespace, ...query }, o),
+      options,
+    );
+  }
+
+  createService(namespace: string, service: V1Service, options?: CallOptions): Promise<V1Service> {
+    return this.call(
+      `create service in ${namespace}`,
+      (o) => this.core.createNamespacedService({ namespace, body: service }, o),
+      options,
+    );
+  }
+
+  /** Deletes a Service; one already gone counts as deleted. */
+  async deleteService(namespace: string, name: string, options?: CallOptions): Promise<void> {
+    let gone = false;
+    await this.call(
+      `delete service ${namespace}/${name}`,
+      (o) => this.core.deleteNamespacedService({ name, namespace }, o),
+      {
+        ...options,
+        onFailure: (failure) => {
+          gone = failure.kind === 'not-found';
+          return options?.onFailure?.(failure);
+        },
+      },
+    ).catch((err: unknown) => {
+      if (!gone) throw err;
+    });
+  }
+
+  /** Asks the API server whether ANOTHER identity (e.g. a system service account) may do one thing (SubjectAccessReview). */
+  async canUser(
+    user: string,
+    groups: readonly string[],
+    attributes: { verb: string; resource: string; group?: string; namespace?: string },
+    options?: CallOptions,
+  ): Promise<boolean> {
+    const review = await this.call(
+      `check what ${user} may ${attributes.verb} ${attributes.resource}`,
+      (o) =>
+        this.authz.createSubjectAccessReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: { user, groups: [...groups], resourceAttributes: attributes },
+            },
+          },
+          o,
+        ),
+      options,
+    );
+    return review.status?.allowed === true;
   }
 
   /** Asks the API server whether the current identity may do one thing (SelfSubjectAccessReview). */
