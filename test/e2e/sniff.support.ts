@@ -52,13 +52,14 @@ export function kubectlOk(args: readonly string[], input?: string): string {
 /** Spawns the CLI like a user: `kubectl-netdiag sniff ...`, stdout/stderr collected. */
 export function netdiag(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; stdout?: 'pipe' | 'ignore' } = {},
+  options: { env?: NodeJS.ProcessEnv; stdout?: 'pipe' | 'ignore'; cwd?: string } = {},
 ): {
   child: ChildProcess;
   done: Promise<Run>;
   stderrSoFar: () => string;
 } {
   const child = spawn(cli, args, {
+    cwd: options.cwd,
     env: { ...env, ...options.env },
     stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
   });

@@ -104,8 +104,8 @@ async function loadScenarios(): Promise<FaultScenario[]> {
 }
 
 /** The CLI as a user runs it, killed (and reported) when it overruns. */
-async function runCli(args: readonly string[], timeoutMs: number): Promise<CliRun> {
-  const run = netdiag(args);
+async function runCli(args: readonly string[], timeoutMs: number, cwd: string): Promise<CliRun> {
+  const run = netdiag(args, { cwd });
   const timer = setTimeout(() => run.child.kill('SIGINT'), timeoutMs);
   try {
     const result = await run.done;
@@ -179,10 +179,11 @@ describe('lab faults (each injected once, every command side by side)', { skip }
 
 function scenarioContext(fault: Fault, scenario: FaultScenario): ScenarioContext {
   const timeoutMs = scenario.timeoutMs ?? DEFAULT_SCENARIO_TIMEOUT_MS;
+  const own = mkdtempSync(path.join(scratch, `${scenario.command}-`));
   return {
     fault,
     nodes,
-    scratch: mkdtempSync(path.join(scratch, `${scenario.command}-`)),
-    netdiag: (args, options = {}) => runCli(args, options.timeoutMs ?? timeoutMs),
+    scratch: own,
+    netdiag: (args, options = {}) => runCli(args, options.timeoutMs ?? timeoutMs, options.cwd ?? own),
   };
 }

@@ -69,10 +69,10 @@ export interface ScenarioContext {
   readonly fault: Fault;
   /** The cluster's nodes (full names), sorted. */
   readonly nodes: readonly string[];
-  /** A directory of the scenario's own, removed after the fault's scenarios ran. */
+  /** A directory of the scenario's own, removed when the driver ends (so a later fault's scenario may read it). */
   readonly scratch: string;
-  /** Runs `bin/kubectl-netdiag ARGS` against the lab like a user; stdout and stderr collected. */
-  netdiag(args: readonly string[], options?: { timeoutMs?: number }): Promise<CliRun>;
+  /** Runs `bin/kubectl-netdiag ARGS` against the lab like a user (in `cwd`, default `scratch`); output collected. */
+  netdiag(args: readonly string[], options?: { timeoutMs?: number; cwd?: string }): Promise<CliRun>;
 }
 
 export interface FaultScenario {
