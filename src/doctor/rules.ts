@@ -7,6 +7,7 @@
  * Finding ids are the team catalogue's (docs/doctor.md lists what each rule reads).
  */
 import { type Finding, type MetricValue } from '../findings/model.js';
+import { DnsIds } from '../dns/ids.js';
 import { DoctorIds, type DiagnosisId } from './ids.js';
 
 /** error: something is broken (a supporting finding failed); warning: degraded or worth a look. */
@@ -39,22 +40,25 @@ export interface Correlation {
   readonly unexplained: readonly Finding[];
 }
 
-/** The findings the rules read (the catalogue's ids). */
+/**
+ * The findings the rules read (the catalogue's ids): dns's from its constants; check, node and bw as the catalogue
+ * spells them until their ids.ts land.
+ */
 const Ids = {
-  lookupCluster: 'dns.lookup.cluster',
-  lookupExternal: 'dns.lookup.external',
-  hopNodeLocal: 'dns.hop.nodelocal',
-  hopClusterIp: 'dns.hop.clusterip',
-  hopUpstream: 'dns.hop.upstream',
-  hopCorednsPod: 'dns.hop.coredns-pod',
-  latency: 'dns.latency',
-  clusterCoredns: 'dns.cluster.coredns',
-  causeNodeLocal: 'dns.cause.nodelocal',
-  causeCoredns: 'dns.cause.coredns',
-  causeUpstream: 'dns.cause.upstream',
-  causeKubeProxy: 'dns.cause.kube-proxy',
-  causeSlow: 'dns.cause.slow',
-  causePodNetwork: 'dns.cause.podnet',
+  lookupCluster: DnsIds.lookupCluster,
+  lookupExternal: DnsIds.lookupExternal,
+  hopNodeLocal: DnsIds.hopNodeLocal,
+  hopClusterIp: DnsIds.hopClusterIp,
+  hopUpstream: DnsIds.hopUpstream,
+  hopCorednsPod: DnsIds.hopCorednsPod,
+  latency: DnsIds.latency,
+  clusterCoredns: DnsIds.clusterCoredns,
+  causeNodeLocal: DnsIds.causeNodeLocal,
+  causeCoredns: DnsIds.causeCoredns,
+  causeUpstream: DnsIds.causeUpstream,
+  causeKubeProxy: DnsIds.causeKubeProxy,
+  causeSlow: DnsIds.causeSlow,
+  causePodNetwork: DnsIds.causePodNetwork,
   podPod: 'check.l3.pod-pod',
   podNode: 'check.l3.pod-node',
   podIp: 'check.l4.podip',
@@ -73,6 +77,9 @@ const Ids = {
   interfaceMtu: 'node.interface.mtu',
   oddOneOut: 'node.odd-one-out',
   bwOutlier: 'bw.pair.outlier',
+  bwRetransmits: 'bw.pair.retransmits',
+  bwUdpLoss: 'bw.pair.udp-loss',
+  bwPair: 'bw.pair',
 } as const;
 
 const EXTERNAL: readonly string[] = [Ids.externalTcp, Ids.externalUdp, Ids.externalHttp, Ids.externalPing];
@@ -436,7 +443,7 @@ function relatedOnNode(evidence: Evidence, node: string, oddFact?: RegExp): Find
   const touches = (f: Finding) => nodesOf(f).includes(node);
   return [
     ...evidence.open(
-      [...POD_PATH, Ids.nodePort, Ids.http, Ids.bwOutlier, 'bw.pair.retransmits', 'bw.pair.udp-loss', 'bw.pair'],
+      [...POD_PATH, Ids.nodePort, Ids.http, Ids.bwOutlier, Ids.bwRetransmits, Ids.bwUdpLoss, Ids.bwPair],
       touches,
     ),
     ...(oddFact
@@ -540,7 +547,7 @@ const podnetRule: Rule = (evidence) => {
 
 /** Bandwidth outliers no cause above explains. */
 const bandwidthRule: Rule = (evidence) =>
-  localise(evidence.open([Ids.bwOutlier, 'bw.pair.retransmits', 'bw.pair.udp-loss'])).map((located) =>
+  localise(evidence.open([Ids.bwOutlier, Ids.bwRetransmits, Ids.bwUdpLoss])).map((located) =>
     diagnose(evidence, {
       id: DoctorIds.bandwidthOutlier,
       subject: located.subject,
