@@ -155,12 +155,19 @@ export interface HopLatency {
   readonly p95Ms: number | undefined;
 }
 
-/** Latency per resolver and protocol, from dig's query times of the answered queries. */
+/**
+ * The queries that measure a hop itself: cluster names for the cache, the ClusterIP and CoreDNS (an external name
+ * through them also measures everything behind them), external names for the upstream.
+ */
+const ownQueries = (hop: HopFacts): readonly QueryFact[] =>
+  hop.queries.filter((query) => query.scope === (hop.resolver.role === 'upstream' ? 'external' : 'cluster'));
+
+/** Latency per resolver and protocol, from dig's query times of the hop's own answered queries. */
 export function hopLatencies(hops: readonly HopFacts[]): HopLatency[] {
   const rows: HopLatency[] = [];
   for (const hop of hops) {
     for (const protocol of ['udp', 'tcp'] as const) {
-      const queries = hop.queries.filter((query) => query.protocol === protocol);
+      const queries = ownQueries(hop).filter((query) => query.protocol === protocol);
       if (queries.length === 0) continue;
       const times = queries
         .filter((query) => query.result.rcode !== undefined && query.result.queryTimeMs !== undefined)
@@ -345,28 +352,41 @@ function podFinding(facts: NodeFacts, context: NodeCheckContext): Finding | unde
   );
 }
 
-function hopFinding(facts: NodeFacts, role: HopRole): Finding | undefined {
-  const hops = facts.hops.filter((hop) => hop.resolver.role === role);
-  if (hops.length === 0) return undefined;
-  const id = HOP_IDS[role];
-  const subject = nodeSubject(facts.node);
-  const where = `pod ${facts.namespace}/${facts.pod}`;
+/** One line per resolver whose queries failed, with evidence; counts over all of them. */
+function hopProblems(
+  where: string,
+  entries: readonly { label: string; address: string; queries: readonly QueryFact[] }[],
+) {
   const broken: string[] = [];
   const evidence: Evidence[] = [];
   let answered = 0;
   let total = 0;
-  for (const hop of hops) {
-    const failures = hop.queries.filter((query) => !queryAnswered(query));
-    total += hop.queries.length;
-    answered += hop.queries.length - failures.length;
+  for (const entry of entries) {
+    const failures = entry.queries.filter((query) => !queryAnswered(query));
+    total += entry.queries.length;
+    answered += entry.queries.length - failures.length;
     if (failures.length === 0) continue;
     const problems = [...new Set(failures.map((query) => `${query.protocol.toUpperCase()} ${queryProblem(query)}`))];
     broken.push(
-      `${hop.resolver.label} ${hop.resolver.address}: ${failures.length}/${hop.queries.length} failed (${problems.join(', ')})`,
+      `${entry.label} ${entry.address}: ${failures.length}/${entry.queries.length} failed (${problems.join(', ')})`,
     );
     const sample = failures[0];
-    if (sample) evidence.push(queryEvidence(where, hop.resolver.address, sample));
+    if (sample) evidence.push(queryEvidence(where, entry.address, sample));
   }
+  return { broken, evidence, answered, total };
+}
+
+function hopFinding(facts: NodeFacts, role: Exclude<HopRole, 'upstream'>): Finding | undefined {
+  const hops = facts.hops.filter((hop) => hop.resolver.role === role);
+  if (hops.length === 0) return undefined;
+  const id = HOP_IDS[role];
+  const subject = nodeSubject(facts.node);
+  const entries = hops.map((hop) => ({
+    label: hop.resolver.label,
+    address: hop.resolver.address,
+    queries: ownQueries(hop),
+  }));
+  const { broken, evidence, answered, total } = hopProblems(`pod ${facts.namespace}/${facts.pod}`, entries);
   const addresses = hops.map((hop) => hop.resolver.address).join(', ');
   const metrics = { resolvers: hops.length, queries: total, answered, address: addresses };
   if (total === 0) return finding(id, subject, 'skip', `no query sent to the ${ROLE_NAMES[role]}`);
@@ -375,7 +395,7 @@ function hopFinding(facts: NodeFacts, role: HopRole): Finding | undefined {
       id,
       subject,
       'pass',
-      `${ROLE_NAMES[role]} (${addresses}) answered ${answered}/${total} queries over UDP and TCP`,
+      `${ROLE_NAMES[role]} (${addresses}) answered ${answered}/${total} queries for cluster names over UDP and TCP`,
       [],
       {
         metrics,
@@ -384,6 +404,89 @@ function hopFinding(facts: NodeFacts, role: HopRole): Finding | undefined {
   // Part of the CoreDNS pods failing is a degraded service (the ClusterIP spreads over them), not an outage.
   const status: Status = role === 'coredns-pod' && broken.length < hops.length ? 'warn' : 'fail';
   return finding(id, subject, status, broken.join('; '), evidence, { hint: hopHint(role), metrics });
+}
+
+/**
+ * The upstream, seen two ways: through each CoreDNS pod (an external name makes CoreDNS ask its upstream: CoreDNS's
+ * own point of view) and straight from the pod when the forward target is an address. An external name that is only
+ * the built-in default and resolves nowhere means an air-gapped cluster: skipped, not failed.
+ */
+function upstreamFinding(facts: NodeFacts): Finding | undefined {
+  const subject = nodeSubject(facts.node);
+  const external = facts.lookups.filter((lookup) => lookup.kind === 'external');
+  const viaCoredns = facts.hops
+    .filter((hop) => hop.resolver.role === 'coredns-pod')
+    .map((hop) => ({
+      label: `via ${hop.resolver.label}`,
+      address: hop.resolver.address,
+      queries: hop.queries.filter((q) => q.scope === 'external'),
+    }))
+    .filter((entry) => entry.queries.length > 0);
+  const direct = facts.hops
+    .filter((hop) => hop.resolver.role === 'upstream')
+    .map((hop) => ({ label: 'upstream', address: hop.resolver.address, queries: ownQueries(hop) }));
+  if (viaCoredns.length + direct.length === 0)
+    return external.length === 0
+      ? undefined
+      : finding(DnsIds.hopUpstream, subject, 'skip', 'no CoreDNS pod or upstream address to ask');
+  if (external.every((lookup) => lookup.isDefault) && !external.some(lookupResolved))
+    return finding(
+      DnsIds.hopUpstream,
+      subject,
+      'skip',
+      `the default external name ${external.map((l) => l.name).join(', ')} resolves nowhere: not checked (air-gapped?)`,
+      [],
+      {
+        hint: 'pass --external NAME with a name your cluster should resolve',
+      },
+    );
+  const where = `pod ${facts.namespace}/${facts.pod}`;
+  const through = hopProblems(where, viaCoredns);
+  const straight = hopProblems(where, direct);
+  const metrics = {
+    viaCorednsAnswered: through.answered,
+    viaCorednsQueries: through.total,
+    directAnswered: straight.answered,
+    directQueries: straight.total,
+    address: direct.map((entry) => entry.address).join(', '),
+  };
+  if (through.broken.length > 0 && (through.answered === 0 || straight.broken.length > 0))
+    return finding(
+      DnsIds.hopUpstream,
+      subject,
+      'fail',
+      `external names fail: ${[...through.broken, ...straight.broken].join('; ')}`,
+      [...through.evidence, ...straight.evidence],
+      {
+        hint: hopHint('upstream'),
+        metrics,
+      },
+    );
+  if (through.broken.length + straight.broken.length > 0)
+    return finding(
+      DnsIds.hopUpstream,
+      subject,
+      'warn',
+      [...through.broken, ...straight.broken].join('; '),
+      [...through.evidence, ...straight.evidence],
+      {
+        hint:
+          straight.broken.length > 0
+            ? 'pods cannot reach the upstream directly (CoreDNS can): fine unless workloads bypass cluster DNS'
+            : hopHint('upstream'),
+        metrics,
+      },
+    );
+  return finding(
+    DnsIds.hopUpstream,
+    subject,
+    'pass',
+    `external names resolve through ${viaCoredns.length} CoreDNS pod(s)${direct.length ? ` and straight from the pod at ${metrics.address}` : ''}`,
+    [],
+    {
+      metrics,
+    },
+  );
 }
 
 function hopHint(role: HopRole): string {
@@ -515,7 +618,8 @@ export function nodeFindings(facts: NodeFacts, context: NodeCheckContext): Findi
     ),
     podFinding(facts, context),
     externalFinding(facts),
-    ...(['nodelocal', 'clusterip', 'coredns-pod', 'upstream'] as const).map((role) => hopFinding(facts, role)),
+    ...(['nodelocal', 'clusterip', 'coredns-pod'] as const).map((role) => hopFinding(facts, role)),
+    upstreamFinding(facts),
     largeAnswerFinding(facts),
     latencyFinding(facts),
     conntrackRaceFinding(facts),

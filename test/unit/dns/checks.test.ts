@@ -145,7 +145,7 @@ describe('hops and latency', () => {
     assert.equal(statusOf(both, DnsIds.hopCorednsPod, 'node/worker1.kube.local'), 'fail');
     assert.match(
       one.find((f) => f.id === DnsIds.hopCorednsPod)?.summary ?? '',
-      /coredns-6d4b-abcde 10\.233\.64\.3: 6\/7 failed \(UDP timed out, TCP timed out\)/,
+      /coredns-6d4b-abcde 10\.233\.64\.3: 6\/6 failed \(UDP timed out, TCP timed out\)/,
     );
   });
   it('latency rows per resolver and protocol, unanswered counted', () => {
@@ -154,10 +154,36 @@ describe('hops and latency', () => {
     assert.deepEqual(
       clusterIp.map((row) => [row.protocol, row.queries, row.unanswered, row.medianMs]),
       [
-        ['udp', 4, 3, 3],
+        ['udp', 3, 3, undefined],
         ['tcp', 3, 3, undefined],
       ],
     );
+  });
+  it('upstream down: the cache, the ClusterIP and CoreDNS pass for cluster names, the upstream hop fails', () => {
+    const findings = nodeFindings(
+      nodeFacts(NODES[0] as string, { external: 'timeout', upstream: 'timeout', externalNames: false }),
+      context,
+    );
+    assert.deepEqual(
+      [DnsIds.hopNodeLocal, DnsIds.hopClusterIp, DnsIds.hopCorednsPod, DnsIds.hopUpstream].map((id) =>
+        statusOf(findings, id, 'node/worker1.kube.local'),
+      ),
+      ['pass', 'pass', 'pass', 'fail'],
+    );
+  });
+  it('the default external name resolving nowhere leaves the upstream hop unchecked (skip)', () => {
+    const facts = nodeFacts(NODES[0] as string, { external: 'NXDOMAIN', upstream: 'NXDOMAIN' });
+    const lookups = facts.lookups.map((l) =>
+      l.kind === 'external' ? lookup('kubernetes.io', 'external', false, { isDefault: true }) : l,
+    );
+    assert.equal(
+      statusOf(nodeFindings({ ...facts, lookups }, context), DnsIds.hopUpstream, 'node/worker1.kube.local'),
+      'skip',
+    );
+  });
+  it('pods not reaching the upstream directly while CoreDNS does: a warning', () => {
+    const findings = nodeFindings(nodeFacts(NODES[0] as string, { upstream: 'timeout' }), context);
+    assert.equal(statusOf(findings, DnsIds.hopUpstream, 'node/worker1.kube.local'), 'warn');
   });
   it('slow CoreDNS → latency warning naming the CoreDNS pods and the ClusterIP', () => {
     const found = nodeFindings(
