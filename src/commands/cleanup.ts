@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
-import { NetdiagCommand, globalFlags, outputFlags } from '../lib/command.js';
-import { parseOutputFormat } from '../lib/output.js';
+import { NetdiagCommand } from '../cli/command.js';
+import { outputFlags } from '../cli/flags.js';
+import { parseReportFormat } from '../findings/render/index.js';
 import type { V1Pod } from '../kube/client.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
 import { MANAGED_SELECTOR, SESSION_LABEL } from '../kube/session.js';
@@ -40,11 +41,10 @@ export default class Cleanup extends NetdiagCommand {
     'all-namespaces': Flags.boolean({ char: 'A', description: 'Clean up in every namespace.' }),
     session: Flags.string({ description: 'Only objects of this run session id.' }),
   };
-  static override baseFlags = globalFlags;
 
   async run(): Promise<void> {
     const { flags } = await this.parseFlags(Cleanup);
-    const format = parseOutputFormat(flags.output);
+    const format = parseReportFormat(flags.output);
     const client = await this.client();
     const namespace = flags['all-namespaces'] ? undefined : client.namespace;
     const signal = this.abort.signal;

@@ -2,7 +2,7 @@ import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
-import { globalFlags, NetdiagCommand } from '../lib/command.js';
+import { NetdiagCommand } from '../cli/command.js';
 import { usageError } from '../lib/errors.js';
 import { InterruptedError } from '../lib/signals.js';
 import { runSniff, type SniffOptions } from '../sniff/engine.js';
@@ -10,7 +10,7 @@ import type { RequestedMode } from '../sniff/mode.js';
 import { immediateByDefault, openOutput, type OutputSpec, type StdoutKind } from '../sniff/outputs.js';
 import { LiveStats, statsLines, summaryLines } from '../sniff/render.js';
 import { describeTarget, parseTarget } from '../sniff/target.js';
-import { parsePositiveDuration, parsePositiveInt, parseSize } from '../sniff/units.js';
+import { parsePositiveDuration, parsePositiveInt, parseSize } from '../lib/units.js';
 import { findViewer, type ViewerKind } from '../sniff/viewer.js';
 
 const MAX_SNAPLEN = 262_144;
@@ -89,7 +89,6 @@ export default class Sniff extends NetdiagCommand {
       allowNo: true,
     }),
   };
-  static override baseFlags = globalFlags;
 
   async run(): Promise<void> {
     // Everything after `--` belongs to the viewer, never to our parser.

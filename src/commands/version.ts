@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { stringify as toYaml } from 'yaml';
 import { clientVersion } from '../lib/build-info.js';
-import { globalFlags, NetdiagCommand } from '../lib/command.js';
+import { NetdiagCommand } from '../cli/command.js';
 import { ExitCode, NetdiagError } from '../lib/errors.js';
 import { reportError } from '../lib/output.js';
 
@@ -22,7 +22,6 @@ export default class Version extends NetdiagCommand {
     }),
     client: Flags.boolean({ description: 'Only the client version; never contacts the cluster.' }),
   };
-  static override baseFlags = globalFlags;
 
   async run(): Promise<void> {
     const { flags } = await this.parseFlags(Version);

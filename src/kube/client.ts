@@ -41,6 +41,7 @@ import {
 export type {
   V1Capabilities,
   V1Container,
+  V1ContainerPort,
   V1ContainerStatus,
   V1DaemonSet,
   V1Deployment,
@@ -53,6 +54,7 @@ export type {
   V1PodSpec,
   V1ReplicaSet,
   V1ResourceAttributes,
+  V1ResourceRequirements,
   V1SecurityContext,
   V1Service,
   V1StatefulSet,
@@ -98,6 +100,8 @@ export class KubeClient {
   private readonly discovery: DiscoveryV1Api;
   private readonly authz: AuthorizationV1Api;
   private readonly versionApi: VersionApi;
+  /** API requests sent so far (calls, watches, exec sockets): `-v` prints it, benchmarks compare it. */
+  private requests = 0;
 
   private constructor(selection: AccessSelection, requestTimeoutMs: number) {
     this.selection = selection;
@@ -139,12 +143,18 @@ export class KubeClient {
     return this.selection.contextName;
   }
 
+  /** How many API requests this client has sent (each call, watch and exec or attach socket counts one). */
+  get requestCount(): number {
+    return this.requests;
+  }
+
   private async call<T>(
     action: string,
     invoke: (options: ConfigurationOptions) => Promise<T>,
     options: CallOptions = {},
     extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<T> {
+    this.requests += 1;
     const signals: AbortSignal[] = [];
     if (options.signal) signals.push(options.signal);
     if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
@@ -508,7 +518,6 @@ export class KubeClient {
     check: (pod: V1Pod | undefined) => T | undefined,
     signal: AbortSignal,
   ): Promise<T> {
-    const watch = new Watch(this.kubeConfig);
     for (;;) {
       if (signal.aborted) throw signal.reason;
       let gone = false;
@@ -525,62 +534,115 @@ export class KubeClient {
       const first = check(pod);
       const watchStarted = Date.now();
       if (first !== undefined) return first;
-      const outcome = await new Promise<{ value: T } | { error: unknown } | { closed: true }>((resolve) => {
-        let controller: AbortController | undefined;
-        const onAbort = () => {
-          controller?.abort();
-          resolve({ error: signal.reason });
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        const finish = (result: { value: T } | { error: unknown } | { closed: true }) => {
-          signal.removeEventListener('abort', onAbort);
-          controller?.abort();
-          resolve(result);
-        };
-        watch
-          .watch(
-            `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-            {
-              fieldSelector: `metadata.name=${name}`,
-              resourceVersion: pod?.metadata?.resourceVersion,
-              allowWatchBookmarks: true,
-            },
-            (phase, object: V1Pod) => {
-              if (phase === 'BOOKMARK' || phase === 'ERROR') return;
-              // client-node swallows exceptions thrown by this callback, so a throwing check is caught here.
-              try {
-                const value = check(phase === 'DELETED' ? undefined : object);
-                if (value !== undefined) finish({ value });
-              } catch (error) {
-                finish({ error });
-              }
-            },
-            (err: unknown) => {
-              const status = (err as { statusCode?: unknown } | null)?.statusCode;
-              if (typeof status === 'number') {
-                finish({
-                  error: this.failureFor(
-                    { code: status, body: undefined, message: String(err) },
-                    `watch pod ${namespace}/${name}`,
-                  ),
-                });
-                return;
-              }
-              // A closed watch (server timeout, 410 Gone, network blip) is not an error: list again and re-watch.
-              finish({ closed: true });
-            },
-          )
-          .then((c) => {
-            controller = c;
-            if (signal.aborted) c.abort();
-          })
-          .catch((error: unknown) => finish({ error }));
-      });
+      const outcome = await this.watchOnce<T>(
+        namespace,
+        { fieldSelector: `metadata.name=${name}`, resourceVersion: pod?.metadata?.resourceVersion },
+        (phase, object) => check(phase === 'DELETED' ? undefined : object),
+        signal,
+        `watch pod ${namespace}/${name}`,
+      );
       if ('value' in outcome) return outcome.value;
       if ('error' in outcome) throw outcome.error;
       // A watch that keeps closing at once (flapping network) must not become a busy loop of GETs.
       if (Date.now() - watchStarted < 1000) await sleep(1000, signal);
     }
+  }
+
+  /**
+   * ONE list+watch of the pods matching `labelSelector`, however many there are (a fleet of 500 helper pods must not
+   * open 500 watches). `onChange` gets every pod currently known, by name, after the list and after each event;
+   * when it returns a value the watch ends and that value is returned. Re-lists when the server closes the watch;
+   * rejects with the signal's reason when aborted, and at once when the API refuses the list or the watch.
+   */
+  async watchPods<T>(
+    namespace: string,
+    labelSelector: string,
+    onChange: (pods: ReadonlyMap<string, V1Pod>) => T | undefined,
+    signal: AbortSignal,
+  ): Promise<T> {
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      const list = await this.call(
+        `list pods in ${namespace}`,
+        (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o),
+        { signal },
+      );
+      const pods = new Map(list.items.map((pod) => [pod.metadata?.name ?? '', pod]));
+      const first = onChange(pods);
+      const watchStarted = Date.now();
+      if (first !== undefined) return first;
+      const outcome = await this.watchOnce<T>(
+        namespace,
+        { labelSelector, resourceVersion: list.metadata?.resourceVersion },
+        (phase, object) => {
+          const name = object.metadata?.name ?? '';
+          if (phase === 'DELETED') pods.delete(name);
+          else pods.set(name, object);
+          return onChange(pods);
+        },
+        signal,
+        `watch pods in ${namespace}`,
+      );
+      if ('value' in outcome) return outcome.value;
+      if ('error' in outcome) throw outcome.error;
+      if (Date.now() - watchStarted < 1000) await sleep(1000, signal);
+    }
+  }
+
+  /**
+   * One watch request on a namespace's pods until `onEvent` returns a value or throws, the server closes it
+   * (`closed`: the caller lists again), the API refuses it, or the signal aborts.
+   */
+  private watchOnce<T>(
+    namespace: string,
+    query: { fieldSelector?: string; labelSelector?: string; resourceVersion?: string },
+    onEvent: (phase: string, object: V1Pod) => T | undefined,
+    signal: AbortSignal,
+    action: string,
+  ): Promise<{ value: T } | { error: unknown } | { closed: true }> {
+    this.requests += 1;
+    return new Promise((resolve) => {
+      let controller: AbortController | undefined;
+      const onAbort = () => {
+        controller?.abort();
+        resolve({ error: signal.reason });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (result: { value: T } | { error: unknown } | { closed: true }) => {
+        signal.removeEventListener('abort', onAbort);
+        controller?.abort();
+        resolve(result);
+      };
+      new Watch(this.kubeConfig)
+        .watch(
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+          { ...query, allowWatchBookmarks: true },
+          (phase, object: V1Pod) => {
+            if (phase === 'BOOKMARK' || phase === 'ERROR') return;
+            // client-node swallows exceptions thrown by this callback, so a throwing check is caught here.
+            try {
+              const value = onEvent(phase, object);
+              if (value !== undefined) finish({ value });
+            } catch (error) {
+              finish({ error });
+            }
+          },
+          (err: unknown) => {
+            const status = (err as { statusCode?: unknown } | null)?.statusCode;
+            if (typeof status === 'number') {
+              finish({ error: this.failureFor({ code: status, body: undefined, message: String(err) }, action) });
+              return;
+            }
+            // A closed watch (server timeout, 410 Gone, network blip) is not an error: list again and re-watch.
+            finish({ closed: true });
+          },
+        )
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+        })
+        .catch((error: unknown) => finish({ error }));
+    });
   }
 
   /**
@@ -591,6 +653,7 @@ export class KubeClient {
     path: string,
     query: URLSearchParams,
   ): Promise<{ url: string; options: WebSocketClientOptions }> {
+    this.requests += 1;
     const base = new URL(this.server);
     base.protocol = base.protocol === 'http:' ? 'ws:' : 'wss:';
     const url = `${base.toString().replace(/\/$/, '')}${path}?${query.toString()}`;

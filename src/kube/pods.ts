@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { environmentError, ExitCode, NetdiagError, usageError } from '../lib/errors.js';
 import { formatDuration } from '../lib/duration.js';
-import type { KubeClient, V1Pod, V1Toleration } from './client.js';
+import type { KubeClient, V1ContainerPort, V1Pod, V1ResourceRequirements, V1Toleration } from './client.js';
 import type { ClassifiedFailure } from './failures.js';
 import type { RunSession } from './session.js';
 
@@ -43,7 +43,18 @@ export interface HelperPodOptions {
   readonly hostPaths?: readonly HostPathMount[];
   /** Extra labels (the session's are always added). */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Requests/limits; default a token 10m CPU / 16Mi, enough for probes but not for iperf3. */
+  readonly resources?: V1ResourceRequirements;
+  /** Ports the container listens on (documentation for readers of the pod; hostNetwork pods bind the node's). */
+  readonly ports?: readonly V1ContainerPort[];
+  /** e.g. ClusterFirstWithHostNet for a hostNetwork pod that must resolve cluster names. */
+  readonly dnsPolicy?: string;
+  /** Default {@link TOLERATE_ALL_TAINTS}. */
+  readonly tolerations?: readonly V1Toleration[];
 }
+
+/** What a helper pod asks for when the caller does not say: a probe that sleeps and is exec'd into. */
+export const DEFAULT_HELPER_RESOURCES: V1ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' } };
 
 export const DEFAULT_ACTIVE_DEADLINE_SECONDS = 3600;
 
@@ -76,14 +87,16 @@ export function buildHelperPod(
       enableServiceLinks: false,
       hostNetwork: options.hostNetwork ?? false,
       hostPID: options.hostPID ?? false,
-      tolerations: [...TOLERATE_ALL_TAINTS],
+      ...(options.dnsPolicy ? { dnsPolicy: options.dnsPolicy } : {}),
+      tolerations: [...(options.tolerations ?? TOLERATE_ALL_TAINTS)],
       containers: [
         {
           name: 'tools',
           image: options.image,
           imagePullPolicy: 'IfNotPresent',
           command: [...(options.command ?? ['sleep', String(deadline)])],
-          resources: { requests: { cpu: '10m', memory: '16Mi' } },
+          resources: options.resources ?? DEFAULT_HELPER_RESOURCES,
+          ...(options.ports && options.ports.length > 0 ? { ports: [...options.ports] } : {}),
           securityContext: {
             privileged: options.privileged ?? false,
             ...(options.capabilities && options.capabilities.length > 0

@@ -1,15 +1,5 @@
 import { stringify as toYaml } from 'yaml';
-import { renderError, usageError } from './errors.js';
-
-/** `-o` values every report command accepts. */
-export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export function parseOutputFormat(value: string): OutputFormat {
-  const found = OUTPUT_FORMATS.find((format) => format === value);
-  if (!found) throw usageError(`invalid output format "${value}"`, `use -o ${OUTPUT_FORMATS.join('|')}`);
-  return found;
-}
+import { renderError } from './errors.js';
 
 /** One column of a table report. `wide` columns only appear with `-o wide`. */
 export interface TableColumn<Row> {
@@ -17,6 +7,10 @@ export interface TableColumn<Row> {
   readonly value: (row: Row) => string;
   readonly wide?: boolean;
 }
+
+/** Width on a terminal: colour escapes take no columns. */
+const SGR_SEQUENCE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+const visibleLength = (text: string): number => text.replace(SGR_SEQUENCE, '').length;
 
 /**
  * kubectl-style table: upper-case headers, columns separated by three spaces, no borders, no trailing spaces.
@@ -29,11 +23,13 @@ export function formatTable<Row>(columns: readonly TableColumn<Row>[], rows: rea
     shown.map((column) => column.header.toUpperCase()),
     ...rows.map((row) => shown.map((c) => c.value(row))),
   ];
-  const widths = shown.map((_, index) => Math.max(...cells.map((line) => (line[index] ?? '').length)));
+  const widths = shown.map((_, index) => Math.max(...cells.map((line) => visibleLength(line[index] ?? ''))));
   return cells
     .map((line) =>
       line
-        .map((cell, index) => (index === line.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
+        .map((cell, index) =>
+          index === line.length - 1 ? cell : cell + ' '.repeat((widths[index] ?? 0) - visibleLength(cell)),
+        )
         .join('   ')
         .trimEnd(),
     )
@@ -49,6 +45,9 @@ export interface Report<Row> {
   /** Printed instead of an empty table (e.g. "nothing to clean up"). */
   readonly emptyMessage?: string;
 }
+
+/** The formats of a flat {@link Report}. */
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
 
 export function formatReport<Row>(format: OutputFormat, report: Report<Row>): string {
   switch (format) {

@@ -2,7 +2,7 @@
 import { formatDuration } from '../lib/duration.js';
 import type { CaptureStats } from '../pcap/stats.js';
 import type { SniffResult } from './engine.js';
-import { formatBytes } from './units.js';
+import { formatBytes } from '../lib/units.js';
 
 /** One line per target: packets, bytes, rates. Pure. */
 export function statsLines(stats: readonly CaptureStats[]): string[] {

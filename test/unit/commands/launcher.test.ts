@@ -20,9 +20,9 @@ function fakeInstall(options: { bundledNode: boolean; built: boolean }): string 
     copyFileSync(path.join(repoBin, file), path.join(root, 'bin', file));
   }
   if (options.built) {
-    mkdirSync(path.join(root, 'dist', 'src', 'lib'), { recursive: true });
+    mkdirSync(path.join(root, 'dist', 'src', 'cli'), { recursive: true });
     writeFileSync(path.join(root, 'dist', 'kubectl-netdiag.cjs'), '');
-    writeFileSync(path.join(root, 'dist', 'src', 'lib', 'complete-cli.js'), '');
+    writeFileSync(path.join(root, 'dist', 'src', 'cli', 'complete-cli.js'), '');
   }
   if (options.bundledNode) fakeNode(path.join(root, 'node_modules', 'node', 'bin'), '24.21.0', 'bundled');
   return root;
@@ -68,7 +68,7 @@ describe('bin/kubectl-netdiag launcher', () => {
     const root = fakeInstall({ bundledNode: false, built: true });
     const pathNode = fakeNode(path.join(root, 'path-node'), '22.3.0', 'path');
     const result = launch(path.join(root, 'bin', 'kubectl_complete-netdiag'), [pathNode], ['cleanup', '-n', '']);
-    assert.equal(result.stdout, `path node ran ${FLAGS} ${root}/dist/src/lib/complete-cli.js cleanup -n \n`);
+    assert.equal(result.stdout, `path node ran ${FLAGS} ${root}/dist/src/cli/complete-cli.js cleanup -n \n`);
   });
 
   it('refuses an older node with one error line and one fix line, exit 3', () => {

@@ -36,6 +36,22 @@ describe('KubeClient requests', () => {
           setTimeout(() => response.end(event('Running')), 50);
           return;
         }
+        if (request.url?.startsWith('/api/v1/namespaces/fleet/pods?')) {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          const pod = (name: string, phase: string) => ({ metadata: { name }, status: { phase } });
+          if (!request.url.includes('watch=true')) {
+            response.end(
+              JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '7' }, items: [pod('a', 'Pending')] }),
+            );
+            return;
+          }
+          // One watch for the whole set: b appears, a runs, b is deleted.
+          const event = (type: string, object: object) => `${JSON.stringify({ type, object })}\n`;
+          response.write(event('ADDED', pod('b', 'Pending')));
+          response.write(event('MODIFIED', pod('a', 'Running')));
+          setTimeout(() => response.end(event('DELETED', pod('b', 'Pending'))), 50);
+          return;
+        }
         if (request.url?.startsWith('/api/v1/namespaces/no-watch/pods?')) {
           response.writeHead(403, { 'content-type': 'application/json' });
           response.end(
@@ -128,6 +144,29 @@ describe('KubeClient requests', () => {
     assert.equal(query.get('watch'), 'true');
     assert.equal(query.get('fieldSelector'), 'metadata.name=x');
     assert.equal(query.get('resourceVersion'), '1', 'the watch continues from the GET');
+  });
+
+  it('watchPods follows a label-selected set with ONE list and ONE watch, and counts the requests', async () => {
+    const client = KubeClient.fromAccess({ kubeconfig, requestTimeoutMs: 5000 });
+    const before = seen.length;
+    const snapshots: string[] = [];
+    const result = await client.watchPods(
+      'fleet',
+      'kubectl-netdiag/session=s1',
+      (pods) => {
+        snapshots.push([...pods.values()].map((pod) => `${pod.metadata?.name}:${pod.status?.phase}`).join(','));
+        return pods.size === 1 && pods.get('a')?.status?.phase === 'Running' ? 'settled' : undefined;
+      },
+      AbortSignal.timeout(5000),
+    );
+    assert.equal(result, 'settled');
+    assert.deepEqual(snapshots, ['a:Pending', 'a:Pending,b:Pending', 'a:Running,b:Pending', 'a:Running']);
+    const requests = seen.slice(before).map((request) => new URL(request.url, 'http://x').searchParams);
+    assert.equal(requests.length, 2);
+    assert.equal(requests[0]?.get('labelSelector'), 'kubectl-netdiag/session=s1');
+    assert.equal(requests[1]?.get('watch'), 'true');
+    assert.equal(requests[1]?.get('resourceVersion'), '7', 'the watch continues from the list');
+    assert.equal(client.requestCount, 2);
   });
 
   it('watchPod fails at once when the API refuses the watch', async () => {

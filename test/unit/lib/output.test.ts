@@ -7,7 +7,6 @@ import {
   formatReport,
   formatTable,
   paint,
-  parseOutputFormat,
   type TableColumn,
 } from '../../../src/lib/output.js';
 
@@ -41,10 +40,6 @@ describe('output formatters', () => {
     const report = { data: { pods: [] }, columns, rows: [], emptyMessage: 'nothing to clean up' };
     assert.equal(formatReport('table', report), 'nothing to clean up\n');
     assert.deepEqual(JSON.parse(formatReport('json', report)), { pods: [] });
-  });
-  it('validates -o', () => {
-    assert.equal(parseOutputFormat('wide'), 'wide');
-    assert.throws(() => parseOutputFormat('xml'), /invalid output format/);
   });
   it('respects NO_COLOR and non-TTYs', () => {
     assert.equal(colorEnabled({}, true), true);

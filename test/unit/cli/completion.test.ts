@@ -6,7 +6,7 @@ import {
   renderCompletion,
   type CompletionCommand,
   type CompletionFlag,
-} from '../../../src/lib/completion.js';
+} from '../../../src/cli/completion.js';
 
 const globals: CompletionFlag[] = [
   { name: 'namespace', char: 'n', takesValue: true },
@@ -25,6 +25,7 @@ const commands: CompletionCommand[] = [
     args: [],
   },
   { id: 'sniff', flags: [...globals, { name: 'node', takesValue: true }], args: [{ name: 'target' }] },
+  { id: 'dns', flags: [...globals, { name: 'nodes', takesValue: true }], args: [] },
   { id: 'node:check', flags: globals, args: [{ name: 'node' }] },
 ];
 
@@ -32,7 +33,7 @@ describe('planCompletion', () => {
   it('completes top-level commands (first word of multi-word ids) and help', () => {
     assert.deepEqual(planCompletion(commands, globals, ['']), {
       kind: 'static',
-      candidates: ['cleanup', 'help', 'node', 'sniff'],
+      candidates: ['cleanup', 'dns', 'help', 'node', 'sniff'],
       directive: Directive.NoFileComp,
     });
     assert.deepEqual(planCompletion(commands, globals, ['s']), {
@@ -81,6 +82,22 @@ describe('planCompletion', () => {
     assert.equal(node.kind === 'cluster' && node.source, 'nodes');
     const positionalNode = planCompletion(commands, globals, ['node', 'check', 'w']);
     assert.equal(positionalNode.kind === 'cluster' && positionalNode.source, 'nodes');
+  });
+  it('completes the last name of a --nodes list, keeping the names typed before it', () => {
+    assert.deepEqual(planCompletion(commands, globals, ['dns', '--nodes', 'worker1,wor']), {
+      kind: 'cluster',
+      source: 'nodes',
+      prefix: 'wor',
+      access: {},
+      candidatePrefix: 'worker1,',
+    });
+    assert.deepEqual(planCompletion(commands, globals, ['dns', '--nodes=a,b,']), {
+      kind: 'cluster',
+      source: 'nodes',
+      prefix: '',
+      access: {},
+      candidatePrefix: '--nodes=a,b,',
+    });
   });
   it('completes kind/name targets with the kind kept in the candidates', () => {
     assert.deepEqual(planCompletion(commands, globals, ['sniff', 'node/wor']), {

@@ -1,5 +1,5 @@
-import { parseDuration } from '../lib/duration.js';
-import { usageError } from '../lib/errors.js';
+import { parseDuration } from './duration.js';
+import { usageError } from './errors.js';
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,

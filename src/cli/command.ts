@@ -3,71 +3,30 @@
  * SIGINT/SIGTERM → AbortSignal, run sessions cleaned up on every exit path, progress on stderr, report output on
  * stdout, and errors rendered as `error:` / `fix:` lines with the documented exit codes (by the entry point, scripts/release/bundle-entry.ts).
  *
- * A command: `static flags = { ...NetdiagCommand.outputFlags, ... }`, then in `run()` parse (`await this.parseFlags(X)`),
- * build typed options, call an engine with `this.client()`, `this.abort.signal`, `this.progress`, render with
- * `this.printReport(...)`.
+ * A diagnosis command: `static flags = { ...diagnosticFlags, ...its own }`, then in `run()`:
+ * `const { flags } = await this.parseFlags(X)`, `const options = toOptions(flags)` (pure, unit-tested), and
+ * `await this.diagnose(flags, (ctx) => runX(ctx, options), view)`, which resolves the nodes, owns the run session,
+ * renders the result and sets exit code 1 when a finding fails. The flag groups live in ./flags.ts.
  */
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, type Interfaces } from '@oclif/core';
+import { createDiagnosticContext, type DiagnosticContext } from '../kube/context.js';
 import type { KubeAccessOptions, KubeClient } from '../kube/client.js';
+import { selectNodes } from '../kube/nodes.js';
 import { RunSession } from '../kube/session.js';
-import { parseDuration } from './duration.js';
-import { formatReport, OUTPUT_FORMATS, type OutputFormat, type Report } from './output.js';
-import { createProgress, progressMode, type Progress } from './progress.js';
-import { createRunAbort, type RunAbort } from './signals.js';
-
-const GLOBAL = 'GLOBAL';
-
-/** Flags every command has; names, short forms and meaning follow kubectl. */
-export const globalFlags = {
-  kubeconfig: Flags.string({
-    description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
-    helpGroup: GLOBAL,
-  }),
-  context: Flags.string({ description: 'The kubeconfig context to use.', helpGroup: GLOBAL }),
-  cluster: Flags.string({ description: 'The kubeconfig cluster to use (overrides the context’s).', helpGroup: GLOBAL }),
-  user: Flags.string({ description: 'The kubeconfig user to use (overrides the context’s).', helpGroup: GLOBAL }),
-  namespace: Flags.string({
-    char: 'n',
-    description: 'Namespace (default: the context’s, then "default").',
-    helpGroup: GLOBAL,
-  }),
-  'request-timeout': Flags.string({
-    description: 'Timeout of each API request: 30s, 1m, a bare number of seconds; 0 = none.',
-    default: '30s',
-    helpGroup: GLOBAL,
-  }),
-  verbose: Flags.boolean({
-    char: 'v',
-    description: 'Debug logs on stderr; stack traces for unexpected errors.',
-    helpGroup: GLOBAL,
-  }),
-  quiet: Flags.boolean({
-    char: 'q',
-    description: 'No progress output on stderr (warnings and errors still print).',
-    helpGroup: GLOBAL,
-  }),
-};
-
-/** `-o` for commands that print a report. */
-export const outputFlags = {
-  output: Flags.string({ char: 'o', description: 'Output format.', options: [...OUTPUT_FORMATS], default: 'table' }),
-};
-
-export type GlobalFlagValues = Interfaces.InferredFlags<typeof globalFlags>;
-
-/** Global flag values → typed access options. Pure; throws a usage error (exit 2) on a bad --request-timeout. */
-export function kubeAccessFromFlags(
-  flags: Pick<GlobalFlagValues, 'kubeconfig' | 'context' | 'cluster' | 'user' | 'namespace' | 'request-timeout'>,
-): KubeAccessOptions {
-  return {
-    kubeconfig: flags.kubeconfig,
-    context: flags.context,
-    cluster: flags.cluster,
-    user: flags.user,
-    namespace: flags.namespace,
-    requestTimeoutMs: parseDuration(flags['request-timeout'], 'request-timeout'),
-  };
-}
+import { diagnosisExitCode, type DiagnosticResult } from '../findings/model.js';
+import { parseReportFormat, renderResult, type ResultView } from '../findings/render/index.js';
+import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
+import { colorEnabled, formatReport, type OutputFormat, type Report } from '../lib/output.js';
+import { createProgress, progressMode, type Progress } from '../lib/progress.js';
+import { createRunAbort, type RunAbort } from '../lib/signals.js';
+import { parsePositiveDuration } from '../lib/units.js';
+import {
+  globalFlags,
+  kubeAccessFromFlags,
+  nodeSelectionFromFlags,
+  type DiagnosticFlagValues,
+  type GlobalFlagValues,
+} from './flags.js';
 
 export abstract class NetdiagCommand extends Command {
   static override baseFlags = globalFlags;
@@ -91,7 +50,18 @@ export abstract class NetdiagCommand extends Command {
    * Parse errors are oclif's (exit 2).
    */
   protected async parseFlags<C extends typeof NetdiagCommand>(ctor: C) {
-    const parsed = await this.parse(ctor);
+    // Typed from the command's own flags (oclif would infer them from this base class and type every flag `any`).
+    const parsed = await this.parse<
+      Interfaces.InferredFlags<C['flags']> & GlobalFlagValues,
+      GlobalFlagValues,
+      Interfaces.InferredArgs<C['args']>
+    >(
+      ctor as unknown as Interfaces.Input<
+        Interfaces.InferredFlags<C['flags']> & GlobalFlagValues,
+        GlobalFlagValues,
+        Interfaces.InferredArgs<C['args']>
+      >,
+    );
     this.globals = parsed.flags as unknown as GlobalFlagValues;
     this.progress = createProgress({
       mode: progressMode({ quiet: this.globals.quiet, stderrIsTTY: process.stderr.isTTY === true }),
@@ -120,12 +90,48 @@ export abstract class NetdiagCommand extends Command {
     return this.clientInstance;
   }
 
-  /** A run session whose objects are deleted when the command ends, however it ends. */
+  /** The run's session: its objects are deleted when the command ends, however it ends. Commands own it. */
   protected async newSession(): Promise<RunSession> {
     const session = new RunSession(await this.client());
     this.sessions.push(session);
     this.progress.debug(`session ${session.id}`);
     return session;
+  }
+
+  /**
+   * The whole life of a diagnosis command after parsing: resolve the nodes (an unknown one exits 2 before anything
+   * is created), create the session and the context, run the engine, render its result in `-o`'s format on stdout,
+   * and exit 1 when a finding failed. Cleanup happens in {@link finally}, whatever the engine did.
+   */
+  protected async diagnose<Data>(
+    flags: DiagnosticFlagValues,
+    engine: (ctx: DiagnosticContext) => Promise<DiagnosticResult<Data>>,
+    view?: ResultView<Data>,
+  ): Promise<DiagnosticResult<Data>> {
+    const format = parseReportFormat(flags.output);
+    const podRunningTimeoutMs = parsePositiveDuration(flags['pod-running-timeout'], 'pod-running-timeout');
+    const client = await this.client();
+    const signal = this.abort.signal;
+    const nodes = await this.progress.step('selecting nodes', () =>
+      selectNodes(client, nodeSelectionFromFlags(flags), signal),
+    );
+    this.progress.debug(`nodes: ${nodes.map((node) => node.name).join(', ')}`);
+    const ctx = createDiagnosticContext({
+      client,
+      session: await this.newSession(),
+      progress: this.progress,
+      signal,
+      namespace: client.namespace,
+      image: resolveToolsImage(flags.image, process.env, loadFileConfig(configFilePath(process.env))),
+      nodes,
+      podRunningTimeoutMs,
+    });
+    const result = await engine(ctx);
+    process.stdout.write(
+      renderResult(format, result, view, { colour: colorEnabled(process.env, process.stdout.isTTY === true) }),
+    );
+    process.exitCode = diagnosisExitCode(result.findings);
+    return result;
   }
 
   protected printReport<Row>(format: OutputFormat, report: Report<Row>): void {
@@ -152,6 +158,8 @@ export abstract class NetdiagCommand extends Command {
     } finally {
       this.abort?.dispose();
     }
+    // Benchmarks and reviews of API load read this line (`-v`).
+    if (this.clientInstance) this.progress.debug(`api requests: ${this.clientInstance.requestCount}`);
     await super.finally(err);
     // Rethrown to the entry point (scripts/release/bundle-entry.ts), which renders every error the same way.
     if (this.failure !== undefined) throw this.failure;

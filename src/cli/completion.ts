@@ -112,6 +112,17 @@ function valuePlan(
       };
     }
   }
+  if (source === 'nodes' && flag.name === 'nodes' && prefix.includes(',')) {
+    // `--nodes a,b,<TAB>` completes the last name of the list.
+    const head = prefix.slice(0, prefix.lastIndexOf(',') + 1);
+    return {
+      kind: 'cluster',
+      source,
+      prefix: prefix.slice(head.length),
+      access,
+      candidatePrefix: candidatePrefix + head,
+    };
+  }
   if (source) return { kind: 'cluster', source, prefix, access, candidatePrefix };
   return { kind: 'static', candidates: [], directive: Directive.NoFileComp };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NetdiagError } from '../../../src/lib/errors.js';
-import { formatBytes, parsePositiveDuration, parsePositiveInt, parseSize } from '../../../src/sniff/units.js';
+import { formatBytes, parsePositiveDuration, parsePositiveInt, parseSize } from '../../../src/lib/units.js';
 
 const usage = (fn: () => unknown, pattern: RegExp) =>
   assert.throws(fn, (err: unknown) => err instanceof NetdiagError && err.exitCode === 2 && pattern.test(err.message));

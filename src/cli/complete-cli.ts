@@ -13,7 +13,7 @@ import {
   type CompletionFlag,
   type CompletionPlan,
 } from './completion.js';
-import { globalFlags } from './command.js';
+import { globalFlags } from './flags.js';
 
 const CLUSTER_TIMEOUT_MS = 5000;
 
