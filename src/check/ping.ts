@@ -5,6 +5,7 @@
  *
  * Pure: check, bw (DF evidence) and dns run the argv through their own exec and hand the output back here.
  */
+import { reasonInText, type FailureReason } from './reasons.js';
 
 /** The two ping implementations found in pods: iputils (Debian/Ubuntu, the tools image) and busybox (alpine). */
 export type PingFlavour = 'iputils' | 'busybox';
@@ -47,22 +48,19 @@ export function pingArgv(target: string, options: PingOptions, flavour: PingFlav
   return argv;
 }
 
-/** Why a ping got no reply, in the words every probe uses (`metrics.reason`). */
-export type PingFailureReason =
-  /** Nothing came back before the deadline: dropped somewhere (firewall, black hole, a down host). */
-  | 'timeout'
-  /** No route: the sender's routing table has none, or a router answered "host/network unreachable". */
-  | 'no-route'
-  /** The name did not resolve. */
-  | 'unresolved'
-  /** The sender's own interface is smaller than the DF packet (`local error: message too long, mtu=N`). */
-  | 'message-too-long'
-  /** A router on the way answered "fragmentation needed" for the DF packet. */
-  | 'frag-needed'
-  /** A firewall answered with ICMP "administratively prohibited". */
-  | 'filtered'
-  /** ping itself failed: bad option, no permission for raw sockets, ... (the output says what). */
-  | 'error';
+/** Why a ping got no reply: the reasons a ping can name. */
+const PING_REASONS = [
+  'timeout',
+  'no-route',
+  'unresolved',
+  'message-too-long',
+  'frag-needed',
+  'filtered',
+  'error',
+] as const satisfies readonly FailureReason[];
+export type PingFailureReason = (typeof PING_REASONS)[number];
+const isPingReason = (reason: FailureReason): reason is PingFailureReason =>
+  (PING_REASONS as readonly FailureReason[]).includes(reason);
 
 export interface PingStatistics {
   readonly transmitted: number;
@@ -131,15 +129,6 @@ export function parsePingOutput(stdout: string, stderr = ''): PingReport {
   };
 }
 
-/** Phrases in ping's messages, most specific first, and the reason each means. */
-const REASON_PATTERNS: readonly (readonly [RegExp, PingFailureReason])[] = [
-  [/message too long/i, 'message-too-long'],
-  [/frag(mentation)? needed/i, 'frag-needed'],
-  [/packet filtered|administratively prohibited|communication prohibited/i, 'filtered'],
-  [/name or service not known|bad address|temporary failure in name resolution|no address associated/i, 'unresolved'],
-  [/network is unreachable|host unreachable|net unreachable|no route to host/i, 'no-route'],
-];
-
 /**
  * Why a ping failed, or that it did not: any reply means the target is reachable (loss is in the report's
  * statistics). The exit status alone cannot say so: iputils and busybox both exit 1 when fewer replies than `-c`
@@ -149,16 +138,15 @@ const REASON_PATTERNS: readonly (readonly [RegExp, PingFailureReason])[] = [
 export function pingOutcome(exitCode: number, stdout: string, stderr = ''): PingOutcome {
   const report = parsePingOutput(stdout, stderr);
   if ((report.statistics?.received ?? 0) > 0) return { ok: true, report };
-  const text = `${stdout}\n${stderr}`;
-  const matched = REASON_PATTERNS.find(([pattern]) => pattern.test(text));
+  const named = reasonInText(`${stdout}\n${stderr}`);
   const detailLine =
     report.messages[0] ??
     stderr
       .split('\n')
       .map((line) => line.trim())
       .find((line) => line !== '');
-  if (matched !== undefined) {
-    return { ok: false, reason: matched[1], detail: detailLine ?? matched[1], report };
+  if (named !== undefined && isPingReason(named.reason)) {
+    return { ok: false, reason: named.reason, detail: named.line, report };
   }
   if (exitCode === 124 || (report.statistics !== undefined && report.statistics.received === 0)) {
     const sent = report.statistics?.transmitted;
@@ -184,12 +172,18 @@ export interface MtuSearch {
 }
 
 /**
- * The next DF payload size to try, halving the gap between what passed and what failed; undefined when they are
- * adjacent and `largestPassing` is the answer. At most log2(1472) ≈ 11 probes for a 1500-byte interface.
+ * The next DF payload sizes to try, `width` at once, splitting the gap between what passed and what failed evenly:
+ * each round shrinks it `width + 1` times (8 at once: 1472 bytes in 4 rounds). Empty when the two are adjacent and
+ * `largestPassing` is the answer.
  */
-export function nextMtuProbe(search: MtuSearch): number | undefined {
-  if (search.smallestFailing - search.largestPassing <= 1) return undefined;
-  return Math.floor((search.largestPassing + search.smallestFailing) / 2);
+export function nextMtuProbes(search: MtuSearch, width: number): number[] {
+  const { largestPassing: low, smallestFailing: high } = search;
+  const sizes = new Set<number>();
+  for (let step = 1; step <= width; step += 1) {
+    const size = low + Math.round((step * (high - low)) / (width + 1));
+    if (size > low && size < high) sizes.add(size);
+  }
+  return [...sizes];
 }
 
 /** Folds one DF ping result into the search. */
@@ -229,7 +223,7 @@ export interface MtuEvidence {
   /** Largest DF payload that got a reply (after the search when the full size failed). */
   readonly largestPassing: number;
   /** The failure of the first DF ping at the full size, when it failed. */
-  readonly fullSizeFailure?: { readonly reason: PingFailureReason; readonly mtu?: number };
+  readonly fullSizeFailure?: { readonly reason: FailureReason; readonly mtu?: number };
 }
 
 /**

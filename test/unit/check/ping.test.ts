@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   mtuVerdict,
-  nextMtuProbe,
+  nextMtuProbes,
   parsePingOutput,
   pingArgv,
   pingOutcome,
@@ -100,21 +100,30 @@ describe('pingOutcome: exit status and output → reason', () => {
 });
 
 describe('MTU search', () => {
-  it('halves the gap between the largest passing and smallest failing size until they meet', () => {
+  const search1200 = (width: number) => {
     // A 1200-byte path: DF payloads up to 1172 pass.
-    let search: MtuSearch = { largestPassing: 56, smallestFailing: 1473 };
-    search = recordMtuProbe(search, 1472, false);
-    const tried: number[] = [];
-    for (let size = nextMtuProbe(search); size !== undefined; size = nextMtuProbe(search)) {
-      tried.push(size);
-      search = recordMtuProbe(search, size, size <= 1172);
+    let search: MtuSearch = recordMtuProbe({ largestPassing: 56, smallestFailing: 1473 }, 1472, false);
+    let rounds = 0;
+    for (let sizes = nextMtuProbes(search, width); sizes.length > 0; sizes = nextMtuProbes(search, width)) {
+      rounds += 1;
+      for (const size of sizes) search = recordMtuProbe(search, size, size <= 1172);
     }
-    assert.equal(search.largestPassing, 1172);
-    assert.equal(search.smallestFailing, 1173);
-    assert.ok(tried.length <= 11, `${tried.length} probes: ${tried.join(' ')}`);
+    return { search, rounds };
+  };
+  it('finds the largest passing size one probe at a time (binary search)', () => {
+    const { search, rounds } = search1200(1);
+    assert.deepEqual(search, { largestPassing: 1172, smallestFailing: 1173 });
+    assert.ok(rounds <= 11, `${rounds} rounds`);
   });
-  it('stops at once when the sizes are adjacent', () => {
-    assert.equal(nextMtuProbe({ largestPassing: 1471, smallestFailing: 1472 }), undefined);
+  it('needs far fewer rounds with 8 sizes at once', () => {
+    const { search, rounds } = search1200(8);
+    assert.deepEqual(search, { largestPassing: 1172, smallestFailing: 1173 });
+    assert.ok(rounds <= 4, `${rounds} rounds`);
+  });
+  it('proposes only sizes strictly between the known ones, none once they are adjacent', () => {
+    assert.deepEqual(nextMtuProbes({ largestPassing: 1471, smallestFailing: 1472 }, 8), []);
+    assert.deepEqual(nextMtuProbes({ largestPassing: 1470, smallestFailing: 1472 }, 8), [1471]);
+    assert.deepEqual(nextMtuProbes({ largestPassing: 100, smallestFailing: 200 }, 1), [150]);
   });
 });
 
