@@ -1,0 +1,17 @@
+/** bw's finding ids: the contract doctor's correlation rules read (docs/nd-team catalogue). Stable; never rename. */
+export const BW_IDS = {
+  /** One per measured pair and network: pass with the numbers, fail when the test could not run. */
+  pair: 'bw.pair',
+  /** Far below what the cluster's links typically reach. */
+  outlier: 'bw.pair.outlier',
+  retransmits: 'bw.pair.retransmits',
+  udpLoss: 'bw.pair.udp-loss',
+  /** Pod network much slower than the host network between the same nodes. */
+  overlayOverhead: 'bw.pair.overlay-overhead',
+  /** An iperf3 process used (nearly) a whole CPU: the number measures the CPU, not the network. */
+  cpuBound: 'bw.pair.cpu-bound',
+} as const;
+
+/** The seed's three causes of a bad link, and none found: `metrics.cause` of every flagged pair. */
+export const BW_CAUSES = ['nic-errors', 'firewall', 'mtu', 'none'] as const;
+export type BwCause = (typeof BW_CAUSES)[number];

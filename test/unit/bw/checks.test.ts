@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import {
+  bwFindings,
+  flagPairs,
+  likeliestCause,
+  median,
+  referenceRate,
+  resultKey,
+  type PairEvidence,
+} from '../../../src/bw/checks.js';
+import type { BwData, NetworkRatio, PairResult } from '../../../src/bw/model.js';
+import { diffCounters, parseCounters } from '../../../src/node/counters.js';
+
+const G = 1e9;
+const M = 1e6;
+const W1 = 'worker1.kube.local';
+const W2 = 'worker2.kube.local';
+const W3 = 'worker3.kube.local';
+
+function result(from: string, to: string, bitsPerSecond: number | null, extra: Partial<PairResult> = {}): PairResult {
+  return {
+    from,
+    to,
+    network: 'pod',
+    protocol: 'tcp',
+    round: 1,
+    bitsPerSecond,
+    sentBitsPerSecond: bitsPerSecond,
+    bytesSent: bitsPerSecond === null ? null : (bitsPerSecond * 10) / 8,
+    retransmits: 0,
+    rttMs: 0.2,
+    jitterMs: null,
+    lostPackets: null,
+    lostPercent: null,
+    cpu: { sender: 40, receiver: 30 },
+    error: null,
+    ...extra,
+  };
+}
+
+function data(results: PairResult[], ratios: NetworkRatio[] = []): BwData {
+  return {
+    nodes: [W1, W2, W3],
+    networks: [...new Set(results.map((entry) => entry.network))],
+    test: {
+      protocol: 'tcp',
+      parallel: 1,
+      timeSeconds: 10,
+      omitSeconds: 1,
+      reverse: false,
+      bidir: false,
+      bitrate: undefined,
+      length: undefined,
+      port: 5201,
+    },
+    serial: false,
+    schedule: [],
+    results,
+    ratios,
+    wallTimeMs: 60_000,
+    interrupted: false,
+  };
+}
+
+/** worker2 capped at 100 Mbit/s (lab fault rate): 4 of the 6 pairs are slow. */
+const rateFault = [
+  result(W1, W2, 96 * M),
+  result(W2, W1, 97 * M),
+  result(W1, W3, 5.1 * G),
+  result(W3, W1, 4.8 * G),
+  result(W2, W3, 95 * M),
+  result(W3, W2, 98 * M),
+];
+
+const counters = (name: string) =>
+  parseCounters(readFileSync(new URL(`../../../../test/fixtures/node/${name}`, import.meta.url), 'utf8'));
+/** Real counters (test/fixtures/node): a statistic DROP rule, a REJECT, an nft drop and a veth tx_dropped moved. */
+const realDiff = diffCounters(counters('counters-before.txt'), counters('counters-after.txt'));
+const quietDiff = diffCounters(counters('counters-after.txt'), counters('counters-after.txt'));
+const nicOnlyDiff = { nicErrors: realDiff.nicErrors, droppingRules: [] };
+
+describe('referenceRate: what the cluster’s links reach', () => {
+  it('is the median of each node’s fastest link, so one slow node does not drag it down', () => {
+    assert.equal(referenceRate(rateFault, 'pod'), 5.1 * G);
+    // The plain median of the 6 pairs is a slow pair: it would flag nothing.
+    assert.equal(median(rateFault.map((entry) => entry.bitsPerSecond ?? 0)), (97 * M + 98 * M) / 2);
+  });
+  it('ignores failed tests and other networks', () => {
+    assert.equal(referenceRate([result(W1, W2, null, { error: 'x' })], 'pod'), undefined);
+    assert.equal(referenceRate(rateFault, 'host'), undefined);
+  });
+});
+
+describe('flagPairs', () => {
+  it('flags every pair of the slow node as an outlier, with the factor, and nothing else', () => {
+    const flags = flagPairs(data(rateFault));
+    assert.deepEqual(
+      flags.map((flag) => [flag.id, `${flag.result.from}→${flag.result.to}`]),
+      [
+        ['bw.pair.outlier', `${W1}→${W2}`],
+        ['bw.pair.outlier', `${W2}→${W1}`],
+        ['bw.pair.outlier', `${W2}→${W3}`],
+        ['bw.pair.outlier', `${W3}→${W2}`],
+      ],
+    );
+    assert.equal(flags[0]?.metrics['factor'], 53.13);
+  });
+
+  it('a healthy spread (2×) is not an outlier', () => {
+    const healthy = [result(W1, W2, 3 * G), result(W2, W1, 6 * G), result(W1, W3, 5 * G), result(W3, W1, 4 * G)];
+    assert.deepEqual(flagPairs(data(healthy)), []);
+  });
+
+  it('retransmits: above 1 per 100 segments sent', () => {
+    // 1 Gbit/s for 10 s ≈ 863,000 segments: 10,000 retransmits ≈ 1.16 %; 500 ≈ 0.06 % (a healthy busy link).
+    const flags = flagPairs(
+      data([result(W1, W2, G, { retransmits: 10_000 }), result(W2, W1, G, { retransmits: 500 })]),
+    );
+    assert.deepEqual(
+      flags.map((flag) => [flag.id, flag.result.from, flag.metrics['retransmitPercent']]),
+      [['bw.pair.retransmits', W1, 1.16]],
+    );
+  });
+
+  it('UDP loss above 1 %', () => {
+    const udp = (from: string, to: string, lostPercent: number) =>
+      result(from, to, 990 * M, { protocol: 'udp', retransmits: null, lostPercent, lostPackets: 10, jitterMs: 0.1 });
+    const flags = flagPairs(data([udp(W1, W2, 0.2), udp(W2, W1, 4.9)]));
+    assert.deepEqual(
+      flags.map((flag) => [flag.id, flag.result.from]),
+      [['bw.pair.udp-loss', W2]],
+    );
+  });
+
+  it('pod network below half the host network between the same nodes', () => {
+    const ratios: NetworkRatio[] = [
+      { from: W1, to: W2, podBitsPerSecond: 2 * G, hostBitsPerSecond: 8 * G, ratio: 0.25 },
+      { from: W2, to: W1, podBitsPerSecond: 7 * G, hostBitsPerSecond: 8 * G, ratio: 0.875 },
+    ];
+    const results = [
+      result(W1, W2, 2 * G),
+      result(W2, W1, 7 * G),
+      result(W1, W2, 8 * G, { network: 'host' }),
+      result(W2, W1, 8 * G, { network: 'host' }),
+    ];
+    const flags = flagPairs(data(results, ratios)).filter((flag) => flag.id === 'bw.pair.overlay-overhead');
+    assert.deepEqual(
+      flags.map((flag) => [flag.result.from, flag.metrics['ratio']]),
+      [[W1, 0.25]],
+    );
+  });
+
+  it('a failed test is a flagged bw.pair', () => {
+    const flags = flagPairs(
+      data([result(W1, W2, null, { error: 'unable to connect to server: Connection timed out' })]),
+    );
+    assert.deepEqual(
+      flags.map((flag) => flag.id),
+      ['bw.pair'],
+    );
+  });
+});
+
+describe('likeliestCause (evidence from real counters)', () => {
+  const evidence = (overrides: Partial<PairEvidence>): PairEvidence => ({
+    counters: [],
+    mtuMismatches: [],
+    unavailable: [],
+    ...overrides,
+  });
+  const dfFailed = {
+    command: 'ping -n -c 2 -W 1 -w 3 -M do -s 1472 10.233.65.4',
+    output: '2 packets transmitted, 0 received, 100% packet loss',
+    size: 1472,
+    passed: false,
+    reason: 'timeout',
+    smallPassed: true,
+  };
+
+  const table: [string, PairEvidence | undefined, string][] = [
+    ['nothing moved', evidence({ counters: [{ node: W1, diff: quietDiff }] }), 'none'],
+    ['a drop rule counted', evidence({ counters: [{ node: W1, diff: quietDiff }, { node: W3, diff: realDiff }] }), 'firewall'],
+    ['only NIC counters moved', evidence({ counters: [{ node: W2, diff: nicOnlyDiff }] }), 'nic-errors'],
+    ['the DF ping failed, a small one passed', evidence({ dontFragment: dfFailed, counters: [{ node: W2, diff: realDiff }] }), 'mtu'],
+    ['the nodes disagree on eth0’s MTU', evidence({ mtuMismatches: [{ name: 'eth0', fromMtu: 1500, toMtu: 1400 }] }), 'mtu'],
+    ['DF and small ping both failed (ICMP filtered): not MTU', evidence({ dontFragment: { ...dfFailed, smallPassed: false } }), 'none'],
+    ['no evidence at all', undefined, 'none'],
+  ]; // prettier-ignore
+  for (const [name, given, cause] of table) {
+    it(`${name} → ${cause}`, () => assert.equal(likeliestCause(given).cause, cause));
+  }
+
+  it('names the rule and the node, and shows the counters as evidence', () => {
+    const verdict = likeliestCause(evidence({ counters: [{ node: W3, diff: realDiff }] }));
+    assert.match(verdict.summary, /^firewall: 3 DROP\/REJECT rule\(s\) counted packets \(mangle PREROUTING on worker3/);
+    assert.equal(verdict.evidence[0]?.where, `node/${W3} counters during the test`);
+    assert.match(verdict.evidence[0]?.output ?? '', /statistic --mode random/);
+  });
+});
+
+describe('bwFindings', () => {
+  it('a bw.pair per direction, then the flagged ones with their cause', () => {
+    const run = data(rateFault);
+    const evidence = new Map([
+      [resultKey(rateFault[0] as PairResult), { counters: [], mtuMismatches: [], unavailable: [] }],
+    ]);
+    const findings = bwFindings(run, evidence);
+    assert.equal(findings.filter((finding) => finding.id === 'bw.pair' && finding.status === 'pass').length, 6);
+    const outliers = findings.filter((finding) => finding.id === 'bw.pair.outlier');
+    assert.equal(outliers.length, 4);
+    assert.ok(outliers.every((finding) => finding.status === 'fail' && finding.metrics?.['cause'] === 'none'));
+    assert.equal(outliers[0]?.subject, `${W1}→${W2}`);
+    assert.equal(outliers[0]?.metrics?.['bitsPerSecond'], 96_000_000);
+  });
+
+  it('a failed test fails its bw.pair and says which port to open', () => {
+    const findings = bwFindings(
+      data([result(W1, W2, null, { error: 'unable to connect to server: Connection timed out' })]),
+      new Map(),
+    );
+    assert.deepEqual(
+      findings.map((finding) => [finding.id, finding.status]),
+      [['bw.pair', 'fail']],
+    );
+    assert.match(findings[0]?.hint ?? '', /worker2\.kube\.local accepts TCP port 5201 from worker1\.kube\.local/);
+  });
+
+  it('a CPU-bound test is a warning: the number measures the CPU', () => {
+    const findings = bwFindings(data([result(W1, W2, 9 * G, { cpu: { sender: 99.5, receiver: 60 } })]), new Map());
+    const cpu = findings.find((finding) => finding.id === 'bw.pair.cpu-bound');
+    assert.equal(cpu?.status, 'warn');
+    assert.match(cpu?.summary ?? '', /100 % of a CPU at the sender worker1/);
+  });
+});
