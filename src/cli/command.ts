@@ -14,9 +14,9 @@ import type { KubeAccessOptions, KubeClient } from '../kube/client.js';
 import { selectNodes } from '../kube/nodes.js';
 import { RunSession } from '../kube/session.js';
 import { diagnosisExitCode, type DiagnosticResult } from '../findings/model.js';
-import { parseReportFormat, renderResult, type ResultView } from '../findings/render/index.js';
+import { parseFormat, REPORT_FORMATS, renderResult, type ResultView } from '../findings/render/index.js';
 import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
-import { colorEnabled, formatReport, type OutputFormat, type Report } from '../lib/output.js';
+import { colorEnabled } from '../lib/output.js';
 import { createProgress, progressMode, type Progress } from '../lib/progress.js';
 import { createRunAbort, type RunAbort } from '../lib/signals.js';
 import { parsePositiveDuration } from '../lib/units.js';
@@ -108,7 +108,7 @@ export abstract class NetdiagCommand extends Command {
     engine: (ctx: DiagnosticContext) => Promise<DiagnosticResult<Data>>,
     view?: ResultView<Data>,
   ): Promise<DiagnosticResult<Data>> {
-    const format = parseReportFormat(flags.output);
+    const format = parseFormat(flags.output, REPORT_FORMATS);
     const podRunningTimeoutMs = parsePositiveDuration(flags['pod-running-timeout'], 'pod-running-timeout');
     const client = await this.client();
     const signal = this.abort.signal;
@@ -132,10 +132,6 @@ export abstract class NetdiagCommand extends Command {
     );
     process.exitCode = diagnosisExitCode(result.findings);
     return result;
-  }
-
-  protected printReport<Row>(format: OutputFormat, report: Report<Row>): void {
-    process.stdout.write(formatReport(format, report));
   }
 
   // Errors are kept for finally(): cleanup must run before anything is printed or the process exits.

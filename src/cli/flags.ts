@@ -47,15 +47,13 @@ export const globalFlags = {
 
 export type GlobalFlagValues = Interfaces.InferredFlags<typeof globalFlags>;
 
+/** `-o` with these formats, default table. */
+export const outputFlag = (formats: readonly string[]) => ({
+  output: Flags.string({ char: 'o', description: 'Output format.', options: [...formats], default: 'table' }),
+});
+
 /** `-o` of the diagnosis commands: every format the findings renderers know. */
-export const outputFlags = {
-  output: Flags.string({
-    char: 'o',
-    description: 'Output format.',
-    options: [...REPORT_FORMATS],
-    default: 'table',
-  }),
-};
+export const outputFlags = outputFlag(REPORT_FORMATS);
 
 /** Which nodes a fleet command works on (src/kube/nodes.ts resolves them). */
 export const nodeSelectionFlags = {

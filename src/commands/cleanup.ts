@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
-import { outputFlags } from '../cli/flags.js';
-import { parseReportFormat } from '../findings/render/index.js';
+import { outputFlag } from '../cli/flags.js';
+import { DATA_FORMATS, parseFormat, renderData } from '../findings/render/index.js';
+import { formatTable, type TableColumn } from '../lib/output.js';
 import type { V1Pod } from '../kube/client.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
 import { MANAGED_SELECTOR, SESSION_LABEL } from '../kube/session.js';
@@ -17,6 +18,17 @@ interface CleanupRow {
   readonly result: 'deleted' | 'already gone' | 'failed';
   readonly error?: string;
 }
+
+const CLEANUP_COLUMNS: readonly TableColumn<CleanupRow>[] = [
+  { header: 'namespace', value: (row) => row.namespace },
+  { header: 'pod', value: (row) => row.name },
+  { header: 'session', value: (row) => row.session },
+  { header: 'result', value: (row) => row.result },
+  { header: 'node', value: (row) => row.node, wide: true },
+  { header: 'phase', value: (row) => row.phase, wide: true },
+  { header: 'created', value: (row) => row.created, wide: true },
+  { header: 'error', value: (row) => row.error ?? '', wide: true },
+];
 
 /** Permissions cleanup needs; cluster-wide with --all-namespaces. Exported for docs/rbac.yaml's test. */
 export function cleanupRequirements(namespace: string | undefined): AccessRequirement[] {
@@ -37,14 +49,14 @@ export default class Cleanup extends NetdiagCommand {
     '<%= config.bin %> cleanup --session 3f9a1c2e',
   ];
   static override flags = {
-    ...outputFlags,
+    ...outputFlag(DATA_FORMATS),
     'all-namespaces': Flags.boolean({ char: 'A', description: 'Clean up in every namespace.' }),
     session: Flags.string({ description: 'Only objects of this run session id.' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parseFlags(Cleanup);
-    const format = parseReportFormat(flags.output);
+    const format = parseFormat(flags.output, DATA_FORMATS);
     const client = await this.client();
     const namespace = flags['all-namespaces'] ? undefined : client.namespace;
     const signal = this.abort.signal;
@@ -77,21 +89,13 @@ export default class Cleanup extends NetdiagCommand {
         }),
       ),
     );
-    this.printReport(format, {
-      data: { namespace: namespace ?? null, selector, pods: rows },
-      rows,
-      columns: [
-        { header: 'namespace', value: (row) => row.namespace },
-        { header: 'pod', value: (row) => row.name },
-        { header: 'session', value: (row) => row.session },
-        { header: 'result', value: (row) => row.result },
-        { header: 'node', value: (row) => row.node, wide: true },
-        { header: 'phase', value: (row) => row.phase, wide: true },
-        { header: 'created', value: (row) => row.created, wide: true },
-        { header: 'error', value: (row) => row.error ?? '', wide: true },
-      ],
-      emptyMessage: `nothing to clean up${namespace ? ` in namespace ${namespace}` : ''}`,
-    });
+    const empty = `nothing to clean up${namespace ? ` in namespace ${namespace}` : ''}`;
+    process.stdout.write(
+      renderData(format, { namespace: namespace ?? null, selector, pods: rows }, (wide) =>
+        // kubectl says "No resources found" on stderr; this message is stdout's, and only in the table formats.
+        rows.length === 0 ? `${empty}\n` : formatTable(CLEANUP_COLUMNS, rows, wide),
+      ),
+    );
     const failures = rows.filter((row) => row.result === 'failed');
     if (failures.length > 0) {
       for (const row of failures) this.progress.warn(`could not delete ${row.namespace}/${row.name}: ${row.error}`);

@@ -1,9 +1,13 @@
 import { Flags } from '@oclif/core';
-import { stringify as toYaml } from 'yaml';
 import { clientVersion } from '../lib/build-info.js';
 import { NetdiagCommand } from '../cli/command.js';
+import { outputFlag } from '../cli/flags.js';
+import { parseFormat, renderData } from '../findings/render/index.js';
 import { ExitCode, NetdiagError } from '../lib/errors.js';
 import { reportError } from '../lib/output.js';
+
+/** kubectl version has no wide form, nor does this. */
+const VERSION_FORMATS = ['table', 'json', 'yaml'] as const;
 
 /**
  * Prints the client version and, unless --client, the server's. Exit status: 0 when both are known (or --client);
@@ -14,12 +18,7 @@ export default class Version extends NetdiagCommand {
   static override summary = 'Print the client version, commit, Node version and the server version.';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --client -o json'];
   static override flags = {
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json', 'yaml'],
-      default: 'table',
-    }),
+    ...outputFlag(VERSION_FORMATS),
     client: Flags.boolean({ description: 'Only the client version; never contacts the cluster.' }),
   };
 
@@ -42,18 +41,18 @@ export default class Version extends NetdiagCommand {
       client,
       ...(flags.client ? {} : { server: server ?? null, ...(serverError ? { serverError: serverError.message } : {}) }),
     };
-    if (flags.output === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-    else if (flags.output === 'yaml') process.stdout.write(toYaml(data));
-    else {
-      const lines = [
-        `Client Version: ${client.version}`,
-        `Commit: ${client.commit}`,
-        `Node: ${client.node} (${client.platform})`,
-      ];
-      if (server) lines.push(`Server Version: ${server.gitVersion}`);
-      else if (!flags.client) lines.push('Server Version: unknown (see error below)');
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
+    process.stdout.write(
+      renderData(parseFormat(flags.output, VERSION_FORMATS), data, () => {
+        const lines = [
+          `Client Version: ${client.version}`,
+          `Commit: ${client.commit}`,
+          `Node: ${client.node} (${client.platform})`,
+        ];
+        if (server) lines.push(`Server Version: ${server.gitVersion}`);
+        else if (!flags.client) lines.push('Server Version: unknown (see error below)');
+        return `${lines.join('\n')}\n`;
+      }),
+    );
     if (serverError) reportError(serverError, this.globals.verbose);
   }
 }

@@ -1,4 +1,3 @@
-import { stringify as toYaml } from 'yaml';
 import { renderError } from './errors.js';
 
 /** One column of a table report. `wide` columns only appear with `-o wide`. */
@@ -14,8 +13,6 @@ const visibleLength = (text: string): number => text.replace(SGR_SEQUENCE, '').l
 
 /**
  * kubectl-style table: upper-case headers, columns separated by three spaces, no borders, no trailing spaces.
- * An empty table prints `emptyMessage` instead (kubectl prints "No resources found" on stderr; we keep it on stdout
- * only for tables, never for json/yaml, so machine formats stay parseable).
  */
 export function formatTable<Row>(columns: readonly TableColumn<Row>[], rows: readonly Row[], wide: boolean): string {
   const shown = columns.filter((column) => wide || !column.wide);
@@ -35,31 +32,6 @@ export function formatTable<Row>(columns: readonly TableColumn<Row>[], rows: rea
     )
     .map((line) => `${line}\n`)
     .join('');
-}
-
-/** A report rendered by {@link formatReport}: `data` for json/yaml, `columns`/`rows` for table/wide. */
-export interface Report<Row> {
-  readonly data: unknown;
-  readonly columns: readonly TableColumn<Row>[];
-  readonly rows: readonly Row[];
-  /** Printed instead of an empty table (e.g. "nothing to clean up"). */
-  readonly emptyMessage?: string;
-}
-
-/** The formats of a flat {@link Report}. */
-export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
-
-export function formatReport<Row>(format: OutputFormat, report: Report<Row>): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(report.data, null, 2)}\n`;
-    case 'yaml':
-      return toYaml(report.data);
-    case 'table':
-    case 'wide':
-      if (report.rows.length === 0 && report.emptyMessage) return `${report.emptyMessage}\n`;
-      return formatTable(report.columns, report.rows, format === 'wide');
-  }
 }
 
 /**

@@ -6,14 +6,20 @@
 import { stringify as toYaml } from 'yaml';
 import { usageError } from '../../lib/errors.js';
 import type { DiagnosticResult } from '../model.js';
+import { renderHtml, type HtmlSection } from './html.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
 import { renderTable } from './table.js';
 
-export const REPORT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+export { escapeHtml, STATUS_FILL, type HtmlSection } from './html.js';
+
+export const REPORT_FORMATS = ['table', 'wide', 'json', 'yaml', 'markdown', 'html', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export function parseReportFormat(value: string): ReportFormat {
-  const found = REPORT_FORMATS.find((format) => format === value);
-  if (!found) throw usageError(`invalid output format "${value}"`, `use -o ${REPORT_FORMATS.join('|')}`);
+/** Narrows `-o`'s value to one of `formats` (oclif checked it already; direct callers may not have). */
+export function parseFormat<Format extends string>(value: string, formats: readonly Format[]): Format {
+  const found = formats.find((format) => format === value);
+  if (!found) throw usageError(`invalid output format "${value}"`, `use -o ${formats.join('|')}`);
   return found;
 }
 
@@ -24,6 +30,25 @@ export interface ResultView<Data> {
     result: DiagnosticResult<Data>,
     options: { readonly wide: boolean; readonly colour: boolean },
   ) => string;
+  /** Markdown shown above the findings with -o markdown. */
+  readonly markdown?: (result: DiagnosticResult<Data>) => string;
+  /** Sections of the -o html report, above the findings (a heatmap as inline SVG, a matrix as a table). */
+  readonly html?: (result: DiagnosticResult<Data>) => readonly HtmlSection[];
+}
+
+/** The -o values of a command whose output is not a diagnosis (version, cleanup). */
+export const DATA_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+export type DataFormat = (typeof DATA_FORMATS)[number];
+
+const serialise = (format: 'json' | 'yaml', data: unknown): string =>
+  format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : toYaml(data);
+
+/**
+ * Output of a command that is not a diagnosis: json/yaml are `data` itself (its docs/schema contract), table/wide
+ * are the command's text.
+ */
+export function renderData(format: DataFormat, data: unknown, text: (wide: boolean) => string): string {
+  return format === 'json' || format === 'yaml' ? serialise(format, data) : text(format === 'wide');
 }
 
 export interface RenderOptions {
@@ -39,13 +64,18 @@ export function renderResult<Data>(
 ): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(result, null, 2)}\n`;
     case 'yaml':
-      return toYaml(result);
+      return serialise(format, result);
     case 'table':
     case 'wide': {
       const textOptions = { wide: format === 'wide', colour: options.colour };
       return renderTable(result, textOptions, view.text?.(result, textOptions));
     }
+    case 'markdown':
+      return renderMarkdown(result, view.markdown?.(result));
+    case 'html':
+      return renderHtml(result, view.html?.(result));
+    case 'junit':
+      return renderJunit(result);
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { parseReportFormat, renderResult } from '../../../src/findings/render/index.js';
+import { parseFormat, REPORT_FORMATS, renderResult } from '../../../src/findings/render/index.js';
 import { formatMetrics, hintLines, summaryLine } from '../../../src/findings/render/table.js';
 import { FIXTURE } from './fixture.js';
 
@@ -78,7 +78,7 @@ describe('findings renderers: json and yaml', () => {
     assert.deepEqual(parseYaml(renderResult('yaml', FIXTURE)), FIXTURE);
   });
   it('-o is validated', () => {
-    assert.equal(parseReportFormat('yaml'), 'yaml');
-    assert.throws(() => parseReportFormat('xml'), /invalid output format "xml"/);
+    assert.equal(parseFormat('yaml', REPORT_FORMATS), 'yaml');
+    assert.throws(() => parseFormat('xml', REPORT_FORMATS), /invalid output format "xml"/);
   });
 });

@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parse as parseYaml } from 'yaml';
-import {
-  colorEnabled,
-  formatErrorLines,
-  formatReport,
-  formatTable,
-  paint,
-  type TableColumn,
-} from '../../../src/lib/output.js';
+import { colorEnabled, formatErrorLines, formatTable, paint, type TableColumn } from '../../../src/lib/output.js';
 
 interface Row {
   name: string;
@@ -30,16 +22,6 @@ describe('output formatters', () => {
       formatTable(columns, rows, true),
       'NAME                  NODE\nnetdiag-sniff-abcde   worker1\nx                     worker2\n',
     );
-  });
-  it('renders json and yaml from the data, not the table', () => {
-    const report = { data: { pods: rows }, columns, rows };
-    assert.deepEqual(JSON.parse(formatReport('json', report)), { pods: rows });
-    assert.deepEqual(parseYaml(formatReport('yaml', report)), { pods: rows });
-  });
-  it('prints the empty message for empty tables only', () => {
-    const report = { data: { pods: [] }, columns, rows: [], emptyMessage: 'nothing to clean up' };
-    assert.equal(formatReport('table', report), 'nothing to clean up\n');
-    assert.deepEqual(JSON.parse(formatReport('json', report)), { pods: [] });
   });
   it('respects NO_COLOR and non-TTYs', () => {
     assert.equal(colorEnabled({}, true), true);
