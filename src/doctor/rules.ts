@@ -7,6 +7,7 @@
  * Finding ids are the team catalogue's (docs/doctor.md lists what each rule reads).
  */
 import { type Finding, type MetricValue } from '../findings/model.js';
+import { CHECK_IDS } from '../check/ids.js';
 import { DnsIds } from '../dns/ids.js';
 import { DoctorIds, type DiagnosisId } from './ids.js';
 
@@ -41,8 +42,8 @@ export interface Correlation {
 }
 
 /**
- * The findings the rules read (the catalogue's ids): dns's from its constants; check, node and bw as the catalogue
- * spells them until their ids.ts land.
+ * The findings the rules read (the catalogue's ids): dns's and check's from their constants; node and bw as the
+ * catalogue spells them until their ids.ts land.
  */
 const Ids = {
   lookupCluster: DnsIds.lookupCluster,
@@ -59,19 +60,19 @@ const Ids = {
   causeKubeProxy: DnsIds.causeKubeProxy,
   causeSlow: DnsIds.causeSlow,
   causePodNetwork: DnsIds.causePodNetwork,
-  podPod: 'check.l3.pod-pod',
-  podNode: 'check.l3.pod-node',
-  podIp: 'check.l4.podip',
-  clusterIp: 'check.l4.clusterip',
-  nodePort: 'check.l4.nodeport',
-  serviceName: 'check.l4.name',
-  http: 'check.l7.http',
-  mtu: 'check.mtu',
-  externalTcp: 'check.external.tcp',
-  externalUdp: 'check.external.udp',
-  externalHttp: 'check.external.http',
-  externalPing: 'check.external.ping',
-  kubernetesService: 'check.kubernetes-service',
+  podPod: CHECK_IDS.podToPod,
+  podNode: CHECK_IDS.podToNode,
+  podIp: CHECK_IDS.podIP,
+  clusterIp: CHECK_IDS.clusterIP,
+  nodePort: CHECK_IDS.nodePort,
+  serviceName: CHECK_IDS.serviceName,
+  http: CHECK_IDS.http,
+  mtu: CHECK_IDS.mtu,
+  externalTcp: CHECK_IDS.externalTcp,
+  externalUdp: CHECK_IDS.externalUdp,
+  externalHttp: CHECK_IDS.externalHttp,
+  externalPing: CHECK_IDS.externalPing,
+  kubernetesService: CHECK_IDS.kubernetesService,
   kubeProxyRules: 'node.kube-proxy.rules',
   interfaceErrors: 'node.interface.errors',
   interfaceMtu: 'node.interface.mtu',
