@@ -88,7 +88,12 @@ export function parseBaseline(text: string, file: string): Baseline {
 
 const isBandwidth = (key: string): boolean => /bitsPerSecond$/i.test(key);
 const isLatency = (key: string): boolean => /Ms$/.test(key);
-const keyOf = (finding: { id: string; subject: string }): string => `${finding.id} ${finding.subject}`;
+/**
+ * Findings are matched by id and subject, and by what tells apart several findings of one id on one subject: bw's
+ * `metrics.network` (pod, host) and check's `metrics.target`.
+ */
+const keyOf = (finding: BaselineFinding): string =>
+  [finding.id, finding.subject, finding.metrics?.network ?? '', finding.metrics?.target ?? ''].join(' ');
 const bad = (status: Status | undefined): boolean => status === 'fail' || status === 'warn';
 
 const formatBits = (bps: number): string =>

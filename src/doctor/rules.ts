@@ -7,6 +7,7 @@
  * Finding ids are the team catalogue's (docs/doctor.md lists what each rule reads).
  */
 import { type Finding, type MetricValue } from '../findings/model.js';
+import { BW_IDS } from '../bw/ids.js';
 import { CHECK_IDS } from '../check/ids.js';
 import { DnsIds } from '../dns/ids.js';
 import { DoctorIds, type DiagnosisId } from './ids.js';
@@ -42,8 +43,8 @@ export interface Correlation {
 }
 
 /**
- * The findings the rules read (the catalogue's ids): dns's and check's from their constants; node and bw as the
- * catalogue spells them until their ids.ts land.
+ * The findings the rules read (the catalogue's ids): dns's, check's and bw's from their constants; node's as the
+ * catalogue spells them until its ids.ts lands.
  */
 const Ids = {
   lookupCluster: DnsIds.lookupCluster,
@@ -77,10 +78,10 @@ const Ids = {
   interfaceErrors: 'node.interface.errors',
   interfaceMtu: 'node.interface.mtu',
   oddOneOut: 'node.odd-one-out',
-  bwOutlier: 'bw.pair.outlier',
-  bwRetransmits: 'bw.pair.retransmits',
-  bwUdpLoss: 'bw.pair.udp-loss',
-  bwPair: 'bw.pair',
+  bwOutlier: BW_IDS.outlier,
+  bwRetransmits: BW_IDS.retransmits,
+  bwUdpLoss: BW_IDS.udpLoss,
+  bwPair: BW_IDS.pair,
 } as const;
 
 const EXTERNAL: readonly string[] = [Ids.externalTcp, Ids.externalUdp, Ids.externalHttp, Ids.externalPing];

@@ -18,7 +18,8 @@ const good = [
   f('check.l3.pod-pod', PAIR, 'pass'),
   f('dns.lookup.cluster', W1, 'pass'),
   f('dns.latency', W1, 'pass', { medianMs: 2 }),
-  f('bw.pair', PAIR, 'pass', { bitsPerSecond: 9e9, retransmits: 3 }),
+  f('bw.pair', PAIR, 'pass', { network: 'pod', bitsPerSecond: 9e9, retransmits: 3 }),
+  f('bw.pair', PAIR, 'pass', { network: 'host', bitsPerSecond: 1e8 }),
   f('node.runtime', W1, 'pass', { version: 'containerd://1.6.20', cgroupV2: false }),
   f('node.interface.errors', W1, 'pass', { rxErrors: 0 }),
   f('dns.resolvconf', W1, 'fail'),
@@ -48,13 +49,17 @@ describe('compareBaseline', () => {
       name: 'bandwidth down by more than the factor; by less is noise',
       now: [
         ...good.filter((x) => x.id !== 'bw.pair'),
-        f('bw.pair', PAIR, 'pass', { bitsPerSecond: 9e7, retransmits: 900 }),
+        f('bw.pair', PAIR, 'pass', { network: 'pod', bitsPerSecond: 9e7, retransmits: 900 }),
+        f('bw.pair', PAIR, 'pass', { network: 'host', bitsPerSecond: 1e8 }),
       ],
       expected: ['bandwidth-down bw.pair bitsPerSecond'],
     },
     {
       name: 'bandwidth down by less than the factor: no change',
-      now: [...good.filter((x) => x.id !== 'bw.pair'), f('bw.pair', PAIR, 'pass', { bitsPerSecond: 6e9 })],
+      now: [
+        ...good.filter((x) => x.id !== 'bw.pair'),
+        f('bw.pair', PAIR, 'pass', { network: 'pod', bitsPerSecond: 6e9 }),
+      ],
       expected: [],
     },
     {
@@ -80,7 +85,7 @@ describe('compareBaseline', () => {
   for (const { name, now, expected } of table) it(name, () => assert.deepEqual(kinds(now), expected));
 
   it('says what changed in numbers', () => {
-    const [change] = compareBaseline(saved, [f('bw.pair', PAIR, 'pass', { bitsPerSecond: 1e8 })]);
+    const [change] = compareBaseline(saved, [f('bw.pair', PAIR, 'pass', { network: 'pod', bitsPerSecond: 1e8 })]);
     assert.deepEqual(
       { before: change?.before, after: change?.after, summary: change?.summary },
       { before: 9e9, after: 1e8, summary: 'bitsPerSecond 9.00 Gbit/s → 100 Mbit/s (÷90.0)' },
