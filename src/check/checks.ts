@@ -87,12 +87,19 @@ export function probeFinding(record: ProbeRecord): Finding {
   const status = statusOf(record);
   const subject = probe.to === undefined ? nodeSubject(probe.from) : pairSubject(probe.from, probe.to);
   const what = `${DESCRIPTIONS[probe.id]} ${probe.target}`;
+  const time =
+    outcome.latencyMs !== undefined
+      ? `, ${formatMs(outcome.latencyMs)}`
+      : outcome.elapsedMs !== undefined
+        ? `, within ${formatMs(outcome.elapsedMs)}`
+        : '';
   const summary = outcome.ok
-    ? `${what}: ${outcome.detail}${outcome.latencyMs === undefined ? '' : `, ${formatMs(outcome.latencyMs)}`}`
+    ? `${what}: ${outcome.detail}${time}`
     : `${what}: ${outcome.reason ?? 'failed'} (${outcome.detail})`;
   const metrics: Record<string, MetricValue> = { layer: probe.layer, from: probe.from, target: probe.target };
   if (probe.to !== undefined) metrics.to = probe.to;
   if (outcome.latencyMs !== undefined) metrics.latencyMs = outcome.latencyMs;
+  if (outcome.elapsedMs !== undefined) metrics.elapsedMs = outcome.elapsedMs;
   if (outcome.httpStatus !== undefined) metrics.httpStatus = outcome.httpStatus;
   if (outcome.reason !== undefined) metrics.reason = outcome.reason;
   return {

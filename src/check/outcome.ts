@@ -12,8 +12,10 @@ export interface ProbeOutcome {
   readonly reason?: FailureReason;
   /** The line that says what happened (`Connection to 10.233.65.4 9000 port [tcp/*] succeeded!`, curl's error). */
   readonly detail: string;
-  /** Round-trip time for ping, connect/transfer time for TCP and HTTP, milliseconds. */
+  /** Measured by the tool itself: ping's average round trip, curl's total time. Milliseconds. */
   readonly latencyMs?: number;
+  /** TCP: the probe's wall time in the pod, starting nc included (an upper bound of the connect time). */
+  readonly elapsedMs?: number;
   /** HTTP probes that got an answer. */
   readonly httpStatus?: number;
   /** DF pings: the MTU the sender was told (ICMP "frag needed", or the kernel's cached path MTU). */
@@ -40,16 +42,16 @@ function failure(result: BatchResult, said: string | undefined): ProbeOutcome {
 /** nc -z -v: exit 0 and "succeeded!" when the connection was made. */
 function tcpOutcome(result: BatchResult): ProbeOutcome {
   const said = firstLine(result.stderr) ?? firstLine(result.stdout);
-  if (result.exitCode === 0) return { ok: true, detail: said ?? 'connected', latencyMs: result.elapsedMs };
+  if (result.exitCode === 0) return { ok: true, detail: said ?? 'connected', elapsedMs: result.elapsedMs };
   return failure(result, said);
 }
 
 /**
  * nc -u: the echo server sends our line back. No answer and no error is `no-reply` (a UDP service that ignores our
- * line looks the same, so the checks decide what that means); an ICMP port unreachable shows as "refused".
+ * line looks the same, so the checks decide what that means). No time: nc waits out `-w` either way.
  */
 function udpOutcome(result: BatchResult): ProbeOutcome {
-  if (result.stdout.includes('netdiag-check')) return { ok: true, detail: 'echoed', latencyMs: result.elapsedMs };
+  if (result.stdout.includes('netdiag-check')) return { ok: true, detail: 'echoed' };
   const said = firstLine(result.stderr);
   if (said === undefined && result.exitCode !== 124) return { ok: false, reason: 'no-reply', detail: 'no answer' };
   return failure(result, said);

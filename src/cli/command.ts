@@ -142,12 +142,12 @@ export abstract class NetdiagCommand extends Command {
   override async finally(err: Error | undefined): Promise<void> {
     try {
       for (const session of this.sessions) {
-        const tracked = session.trackedPods.length;
-        if (tracked > 0) this.progress.info(`cleaning up ${tracked} pod(s) of session ${session.id}`);
+        const tracked = session.trackedObjects.length;
+        if (tracked > 0) this.progress.info(`cleaning up ${tracked} object(s) of session ${session.id}`);
         const outcome = await session.cleanup();
         for (const failed of outcome.failed) {
           this.progress.warn(
-            `could not delete pod ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``,
+            `could not delete ${failed.resource.kind} ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``,
           );
         }
       }

@@ -15,17 +15,18 @@ export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 /** How long cleanup may take in total; it runs after an abort, so it cannot use the run's signal. */
 const CLEANUP_TIMEOUT_MS = 30_000;
 
-export interface TrackedPod {
-  readonly kind: 'pod';
+/** An object the run created: helper pods, and Services (check's test Service over its echo servers). */
+export interface TrackedObject {
+  readonly kind: 'pod' | 'service';
   readonly namespace: string;
   readonly name: string;
 }
 
 export interface CleanupOutcome {
-  /** Pods that existed and were deleted. */
-  readonly deleted: readonly TrackedPod[];
+  /** Objects that existed and were deleted (Services: deleted or already gone). */
+  readonly deleted: readonly TrackedObject[];
   /** Objects that could not be deleted, with the reason; `kubectl netdiag cleanup` is the remedy. */
-  readonly failed: readonly { readonly resource: TrackedPod; readonly error: string }[];
+  readonly failed: readonly { readonly resource: TrackedObject; readonly error: string }[];
 }
 
 /** A fresh session id: 8 lowercase hex characters, valid in label values and pod names. */
@@ -36,7 +37,7 @@ export class RunSession {
   /** Labels every created object carries. */
   readonly labels: Readonly<Record<string, string>>;
   private readonly client: KubeClient;
-  private readonly pods: TrackedPod[] = [];
+  private readonly objects: TrackedObject[] = [];
   private readonly finalizers: { description: string; run: () => Promise<void> }[] = [];
   private cleanupPromise: Promise<CleanupOutcome> | undefined;
 
@@ -56,8 +57,17 @@ export class RunSession {
    * interruption during the request must not leave an untracked pod. Pods that turn out not to exist are skipped.
    */
   trackPod(namespace: string, name: string): void {
-    if (!this.pods.some((pod) => pod.namespace === namespace && pod.name === name))
-      this.pods.push({ kind: 'pod', namespace, name });
+    this.track({ kind: 'pod', namespace, name });
+  }
+
+  /** Registers a Service for deletion; like pods, BEFORE the create request. */
+  trackService(namespace: string, name: string): void {
+    this.track({ kind: 'service', namespace, name });
+  }
+
+  private track(object: TrackedObject): void {
+    if (!this.objects.some((o) => o.kind === object.kind && o.namespace === object.namespace && o.name === object.name))
+      this.objects.push(object);
   }
 
   /** Registers any other undo step (kill a remote process, remove a temp file). Run in reverse order, before pod deletion. */
@@ -65,8 +75,8 @@ export class RunSession {
     this.finalizers.push({ description, run });
   }
 
-  get trackedPods(): readonly TrackedPod[] {
-    return [...this.pods];
+  get trackedObjects(): readonly TrackedObject[] {
+    return [...this.objects];
   }
 
   /**
@@ -80,21 +90,25 @@ export class RunSession {
 
   private async runCleanup(): Promise<CleanupOutcome> {
     const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-    const failed: { resource: TrackedPod; error: string }[] = [];
+    const failed: { resource: TrackedObject; error: string }[] = [];
     for (const finalizer of [...this.finalizers].reverse()) {
       await finalizer.run().catch(() => {
         // A finalizer failing (e.g. the remote process is already gone) must not stop pod deletion.
       });
     }
-    const deleted: TrackedPod[] = [];
+    const deleted: TrackedObject[] = [];
     await Promise.all(
-      this.pods.map(async (pod) => {
+      this.objects.map(async (object) => {
         try {
+          if (object.kind === 'service') {
+            await this.client.deleteService(object.namespace, object.name, { signal });
+            deleted.push(object);
+          }
           // Grace 0: helper pods hold no state, and a fast delete matters when the user is waiting on Ctrl-C.
-          if (await this.client.deletePod(pod.namespace, pod.name, { signal, gracePeriodSeconds: 0 }))
-            deleted.push(pod);
+          else if (await this.client.deletePod(object.namespace, object.name, { signal, gracePeriodSeconds: 0 }))
+            deleted.push(object);
         } catch (err) {
-          failed.push({ resource: pod, error: err instanceof Error ? err.message : String(err) });
+          failed.push({ resource: object, error: err instanceof Error ? err.message : String(err) });
         }
       }),
     );

@@ -95,10 +95,14 @@ describe('probeOutcome on real nc, curl and ping output', () => {
       assert.deepEqual([outcome.ok ? 'ok' : outcome.reason, outcome.detail], [reason, detail]);
     });
   }
-  it('takes latency from ping round trips, curl total time, or the time in the pod', () => {
+  it('takes latency from ping round trips and curl total time, and TCP’s time in the pod as an upper bound', () => {
     assert.equal(outcomeOf('ping', 'ping/iputils-ok').latencyMs, 0.088);
     assert.equal(outcomeOf('http', 'curl/http-200').latencyMs, 22);
-    assert.equal(outcomeOf('tcp', 'nc/tcp-ok', 7).latencyMs, 7);
+    assert.deepEqual(
+      [outcomeOf('tcp', 'nc/tcp-ok', 7).latencyMs, outcomeOf('tcp', 'nc/tcp-ok', 7).elapsedMs],
+      [undefined, 7],
+    );
+    assert.equal(outcomeOf('udp', 'nc/udp-echo', 2003).elapsedMs, undefined);
   });
   it('fails an HTTP error status with http-<code> unless any answer will do', () => {
     const result = { exitCode: 0, elapsedMs: 5, stdout: '\nnetdiag-http 404 0.004\n', stderr: '' };

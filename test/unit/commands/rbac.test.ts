@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { checkRequirements } from '../../../src/check/engine.js';
 import { cleanupRequirements } from '../../../src/commands/cleanup.js';
 import type { AccessRequirement } from '../../../src/kube/preflight.js';
 
@@ -54,10 +55,13 @@ describe('docs/rbac.yaml', () => {
       ['ClusterRole/kubectl-netdiag-cluster', 'ClusterRole/kubectl-netdiag'],
     );
   });
-  it('grants everything sniff and cleanup need', () => {
-    const missing = [...sniffNeeds, ...cleanupRequirements('ns'), ...cleanupRequirements(undefined)].filter(
-      (req) => !granted(req),
-    );
+  it('grants everything sniff, check and cleanup need', () => {
+    const missing = [
+      ...sniffNeeds,
+      ...checkRequirements('ns'),
+      ...cleanupRequirements('ns'),
+      ...cleanupRequirements(undefined),
+    ].filter((req) => !granted(req));
     assert.deepEqual(missing, []);
   });
   it('grants nothing beyond reads on cluster-scoped objects', () => {

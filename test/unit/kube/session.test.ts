@@ -17,7 +17,7 @@ describe('RunSession cleanup', () => {
       request.resume();
       request.on('end', () => {
         events.push(`${request.method} ${request.url}`);
-        const gone = request.url?.includes('/pods/never-created');
+        const gone = request.url?.includes('/never-created');
         response.writeHead(gone ? 404 : 200, { 'content-type': 'application/json' });
         response.end(
           JSON.stringify(
@@ -63,5 +63,27 @@ describe('RunSession cleanup', () => {
     ]);
     assert.equal(await session.cleanup(), outcome);
     assert.equal(events.length, 4, 'the second cleanup sent nothing');
+  });
+
+  it('deletes tracked Services too, one already gone counting as deleted', async () => {
+    events.length = 0;
+    const session = new RunSession(client);
+    session.trackService('ns', 'netdiag-check-echo');
+    session.trackService('ns', 'never-created');
+    session.trackPod('ns', 'helper-b');
+    const outcome = await session.cleanup();
+    assert.deepEqual(
+      [...outcome.deleted].sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        { kind: 'pod', namespace: 'ns', name: 'helper-b' },
+        { kind: 'service', namespace: 'ns', name: 'netdiag-check-echo' },
+        { kind: 'service', namespace: 'ns', name: 'never-created' },
+      ],
+    );
+    assert.deepEqual(events.sort(), [
+      'DELETE /api/v1/namespaces/ns/pods/helper-b?gracePeriodSeconds=0',
+      'DELETE /api/v1/namespaces/ns/services/netdiag-check-echo',
+      'DELETE /api/v1/namespaces/ns/services/never-created',
+    ]);
   });
 });
