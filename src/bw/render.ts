@@ -2,6 +2,7 @@
  * bw's own views: the N×N matrix (rows = from, columns = to) in Gbit/s, coloured as a heatmap on a terminal; one row
  * per pair for `-o wide`; the matrix as an HTML heatmap. Pure: they take the data and return text.
  */
+import { escapeHtml, STATUS_FILL, type HtmlSection } from '../findings/render/index.js';
 import { paint, type Colour } from '../lib/output.js';
 import { referenceRate } from './checks.js';
 import type { BwData, Network, PairResult } from './model.js';
@@ -39,26 +40,16 @@ const paintHeat = (text: string, heat: Heat | undefined, colour: boolean): strin
 /** One network's matrix as aligned text; colour codes are added after padding so alignment survives them. */
 function networkMatrix(data: BwData, network: Network, colour: boolean): string {
   const names = shortNames(data.nodes);
-  const reference = referenceRate(data.results, network);
-  const byPair = new Map(
-    data.results
-      .filter((result) => result.network === network)
-      .map((result) => [`${result.from}|${result.to}`, result]),
-  );
   const header = ['from \\ to', ...data.nodes.map((node) => names.get(node) ?? node)];
-  const rows = data.nodes.map((from) => [
-    { text: names.get(from) ?? from, heat: undefined as Heat | undefined },
-    ...data.nodes.map((to) => {
-      if (from === to) return { text: '—', heat: undefined };
-      const result = byPair.get(`${from}|${to}`);
-      return { text: cellText(result), heat: result ? heatOf(result, reference) : undefined };
-    }),
+  const rows = cells(data, network).map((row, index) => [
+    { text: names.get(data.nodes[index] ?? '') ?? '', heat: undefined as Heat | undefined },
+    ...row,
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]?.text.length ?? 0)),
   );
-  const line = (cells: { text: string; heat: Heat | undefined }[]) =>
-    cells
+  const line = (row: { text: string; heat: Heat | undefined }[]) =>
+    row
       .map((cell, column) => {
         const width = widths[column] ?? 0;
         const padded = column === 0 ? cell.text.padEnd(width) : cell.text.padStart(width);
@@ -148,36 +139,58 @@ const HTML_HEAT: Readonly<Record<Heat, string>> = {
   good: '#b7e1b0',
   fair: '#f6e3a1',
   poor: '#f2a19a',
-  failed: '#d9534f',
+  failed: STATUS_FILL.fail,
 };
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+/** One network's cells: what each cell shows and its heat, rows = from, columns = to ('—' on the diagonal). */
+function cells(data: BwData, network: Network): { text: string; heat: Heat | undefined; title: string }[][] {
+  const reference = referenceRate(data.results, network);
+  const results = new Map(
+    data.results
+      .filter((result) => result.network === network)
+      .map((result) => [`${result.from}|${result.to}`, result]),
+  );
+  return data.nodes.map((from) =>
+    data.nodes.map((to) => {
+      const result = from === to ? undefined : results.get(`${from}|${to}`);
+      if (!result) return { text: from === to ? '—' : '·', heat: undefined, title: '' };
+      const title = result.error ?? `${result.retransmits ?? 0} retransmits`;
+      return { text: cellText(result), heat: heatOf(result, reference), title };
+    }),
+  );
+}
 
-/** The matrices as HTML tables with each cell's heat as its background, for the html report. */
-export function renderHtmlHeatmap(data: BwData): string {
+/** -o html: each network's matrix as a table whose cells are coloured by heat. */
+export function htmlSections(data: BwData): HtmlSection[] {
   const names = shortNames(data.nodes);
-  const tables = data.networks.map((network) => {
-    const reference = referenceRate(data.results, network);
-    const results = new Map(
-      data.results
-        .filter((result) => result.network === network)
-        .map((result) => [`${result.from}|${result.to}`, result]),
-    );
+  return data.networks.map((network) => {
     const head = data.nodes.map((node) => `<th>${escapeHtml(names.get(node) ?? node)}</th>`).join('');
-    const body = data.nodes
-      .map((from) => {
-        const cells = data.nodes.map((to) => {
-          if (from === to) return '<td>—</td>';
-          const result = results.get(`${from}|${to}`);
-          if (!result) return '<td>·</td>';
-          const heat = heatOf(result, reference);
-          const title = result.error ?? `${result.retransmits ?? 0} retransmits`;
-          return `<td style="background:${HTML_HEAT[heat]}" title="${escapeHtml(title)}">${cellText(result)}</td>`;
-        });
-        return `<tr><th>${escapeHtml(names.get(from) ?? from)}</th>${cells.join('')}</tr>`;
-      })
-      .join('\n');
-    return `<h3>${network} network, Gbit/s received (rows: from, columns: to)</h3>\n<table class="bw-heatmap">\n<tr><th>from \\ to</th>${head}</tr>\n${body}\n</table>`;
+    const rows = cells(data, network).map((row, index) => {
+      const from = data.nodes[index] ?? '';
+      const tds = row.map((cell) =>
+        cell.heat === undefined
+          ? `<td>${cell.text}</td>`
+          : `<td style="background:${HTML_HEAT[cell.heat]}" title="${escapeHtml(cell.title)}">${cell.text}</td>`,
+      );
+      return `<tr><th>${escapeHtml(names.get(from) ?? from)}</th>${tds.join('')}</tr>`;
+    });
+    return {
+      title: `${network} network, Gbit/s received (rows: from, columns: to)`,
+      html: `<table class="bw-heatmap">\n<tr><th>from \\ to</th>${head}</tr>\n${rows.join('\n')}\n</table>`,
+    };
   });
-  return tables.join('\n');
+}
+
+/** -o markdown: each network's matrix as a table. */
+export function markdownMatrix(data: BwData): string {
+  const names = shortNames(data.nodes);
+  const blocks = data.networks.map((network) => {
+    const header = `| from \\ to | ${data.nodes.map((node) => names.get(node) ?? node).join(' | ')} |`;
+    const rule = `|---|${data.nodes.map(() => '---:').join('|')}|`;
+    const rows = cells(data, network).map(
+      (row, index) => `| ${names.get(data.nodes[index] ?? '') ?? ''} | ${row.map((cell) => cell.text).join(' | ')} |`,
+    );
+    return [`**${network} network**, Gbit/s received (rows: from, columns: to)`, '', header, rule, ...rows].join('\n');
+  });
+  return `${blocks.join('\n\n')}\n\n${scheduleLine(data)}\n`;
 }

@@ -11,58 +11,13 @@ import {
   type PairEvidence,
 } from '../../../src/bw/checks.js';
 import type { BwData, NetworkRatio, PairResult } from '../../../src/bw/model.js';
+import { bwData, pairResult, W1, W2, W3 } from './data.js';
 import { diffCounters, parseCounters } from '../../../src/node/counters.js';
 
 const G = 1e9;
 const M = 1e6;
-const W1 = 'worker1.kube.local';
-const W2 = 'worker2.kube.local';
-const W3 = 'worker3.kube.local';
-
-function result(from: string, to: string, bitsPerSecond: number | null, extra: Partial<PairResult> = {}): PairResult {
-  return {
-    from,
-    to,
-    network: 'pod',
-    protocol: 'tcp',
-    round: 1,
-    bitsPerSecond,
-    sentBitsPerSecond: bitsPerSecond,
-    bytesSent: bitsPerSecond === null ? null : (bitsPerSecond * 10) / 8,
-    retransmits: 0,
-    rttMs: 0.2,
-    jitterMs: null,
-    lostPackets: null,
-    lostPercent: null,
-    cpu: { sender: 40, receiver: 30 },
-    error: null,
-    ...extra,
-  };
-}
-
-function data(results: PairResult[], ratios: NetworkRatio[] = []): BwData {
-  return {
-    nodes: [W1, W2, W3],
-    networks: [...new Set(results.map((entry) => entry.network))],
-    test: {
-      protocol: 'tcp',
-      parallel: 1,
-      timeSeconds: 10,
-      omitSeconds: 1,
-      reverse: false,
-      bidir: false,
-      bitrate: undefined,
-      length: undefined,
-      port: 5201,
-    },
-    serial: false,
-    schedule: [],
-    results,
-    ratios,
-    wallTimeMs: 60_000,
-    interrupted: false,
-  };
-}
+const result = pairResult;
+const data = (results: PairResult[], ratios: NetworkRatio[] = []): BwData => bwData(results, {}, ratios);
 
 /** worker2 capped at 100 Mbit/s (lab fault rate): 4 of the 6 pairs are slow. */
 const rateFault = [

@@ -8,10 +8,8 @@ import {
   type BwFlagValues,
 } from '../../../src/bw/options.js';
 import { NetdiagError } from '../../../src/lib/errors.js';
+import { DEFAULT_TEST, W1, W2, W3 } from './data.js';
 
-const W1 = 'worker1.kube.local';
-const W2 = 'worker2.kube.local';
-const W3 = 'worker3.kube.local';
 const nodes = [W1, W2, W3];
 
 const defaults: BwFlagValues = {
@@ -35,17 +33,7 @@ describe('bwOptions', () => {
     const options = bwOptions(defaults, nodes);
     assert.equal(options.pairs.length, 6);
     assert.deepEqual(options.networks, ['pod']);
-    assert.deepEqual(options.test, {
-      protocol: 'tcp',
-      parallel: 1,
-      timeSeconds: 10,
-      omitSeconds: 1,
-      reverse: false,
-      bidir: false,
-      bitrate: undefined,
-      length: undefined,
-      port: 5201,
-    });
+    assert.deepEqual(options.test, DEFAULT_TEST);
   });
 
   it('--network both measures pod and host; UDP gets a 1 Gbit/s default rate', () => {

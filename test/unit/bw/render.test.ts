@@ -1,45 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BwData, PairResult } from '../../../src/bw/model.js';
-import { heatOf, renderHtmlHeatmap, renderMatrix, renderPairRows, shortNames } from '../../../src/bw/render.js';
+import { bwData, pairResult, W1, W2, W3 } from './data.js';
+import {
+  heatOf,
+  htmlSections,
+  markdownMatrix,
+  renderMatrix,
+  renderPairRows,
+  shortNames,
+} from '../../../src/bw/render.js';
 
-const W1 = 'worker1.kube.local';
-const W2 = 'worker2.kube.local';
-const W3 = 'worker3.kube.local';
+const result = (from: string, to: string, bitsPerSecond: number | null, error: string | null = null): PairResult =>
+  pairResult(from, to, bitsPerSecond, {
+    bytesSent: bitsPerSecond,
+    retransmits: bitsPerSecond === null ? null : 12,
+    rttMs: bitsPerSecond === null ? null : 0.25,
+    cpu: bitsPerSecond === null ? null : { sender: 55, receiver: 31 },
+    error,
+  });
 
-const result = (from: string, to: string, bitsPerSecond: number | null, error: string | null = null): PairResult => ({
-  from,
-  to,
-  network: 'pod',
-  protocol: 'tcp',
-  round: 1,
-  bitsPerSecond,
-  sentBitsPerSecond: bitsPerSecond,
-  bytesSent: bitsPerSecond,
-  retransmits: bitsPerSecond === null ? null : 12,
-  rttMs: bitsPerSecond === null ? null : 0.25,
-  jitterMs: null,
-  lostPackets: null,
-  lostPercent: null,
-  cpu: bitsPerSecond === null ? null : { sender: 55, receiver: 31 },
-  error,
-});
-
-const data: BwData = {
-  nodes: [W1, W2, W3],
+const data: BwData = bwData([], {
   networks: ['pod'],
-  test: {
-    protocol: 'tcp',
-    parallel: 1,
-    timeSeconds: 10,
-    omitSeconds: 1,
-    reverse: false,
-    bidir: false,
-    bitrate: undefined,
-    length: undefined,
-    port: 5201,
-  },
-  serial: false,
   schedule: [{ network: 'pod', rounds: 6, lowerBound: 6, optimal: true }],
   results: [
     result(W1, W2, 0.098e9),
@@ -48,10 +30,8 @@ const data: BwData = {
     result(W3, W1, 4.9e9),
     result(W2, W3, null, 'unable to connect to server: Connection timed out'),
   ],
-  ratios: [],
   wallTimeMs: 66_400,
-  interrupted: false,
-};
+});
 
 describe('bw views', () => {
   it('-o table: the matrix, rows from and columns to, Gbit/s, short names, gaps for unmeasured pairs', () => {
@@ -98,13 +78,26 @@ describe('bw views', () => {
     assert.match(lines[5] ?? '', /Connection timed out$/);
   });
 
-  it('html: a heatmap table, escaped', () => {
-    const html = renderHtmlHeatmap(data);
-    assert.match(html, /<td style="background:#f2a19a" title="12 retransmits">0\.10<\/td>/);
+  it('html: a heatmap table per network, cells coloured, titles escaped', () => {
+    const [section, ...rest] = htmlSections(data);
+    assert.deepEqual(rest, []);
+    assert.equal(section?.title, 'pod network, Gbit/s received (rows: from, columns: to)');
+    assert.match(section?.html ?? '', /<td style="background:#f2a19a" title="12 retransmits">0\.10<\/td>/);
     assert.match(
-      html,
-      /<td style="background:#d9534f" title="unable to connect to server: Connection timed out">failed<\/td>/,
+      section?.html ?? '',
+      /<td style="background:#c62828" title="unable to connect to server: Connection timed out">failed<\/td>/,
     );
+  });
+
+  it('markdown: the matrix as a table', () => {
+    const lines = markdownMatrix(data).split('\n');
+    assert.deepEqual(lines.slice(2, 7), [
+      '| from \\ to | worker1 | worker2 | worker3 |',
+      '|---|---:|---:|---:|',
+      '| worker1 | — | 0.10 | 5.12 |',
+      '| worker2 | 0.10 | — | failed |',
+      '| worker3 | 4.90 | · | — |',
+    ]);
   });
 
   it('short names only when every node shares the suffix', () => {

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IperfTest } from '../../../src/bw/iperf.js';
 import type { PairResult } from '../../../src/bw/model.js';
 import { mtuMismatches, networkRatios, routeMtu, testsFor, toResults } from '../../../src/bw/results.js';
 import { parseNicStatistics } from '../../../src/node/counters.js';
+import { DEFAULT_TEST } from './data.js';
 
-const tcp: IperfTest = {
-  protocol: 'tcp',
-  parallel: 1,
-  timeSeconds: 10,
-  omitSeconds: 1,
-  reverse: false,
-  bidir: false,
-  bitrate: undefined,
-  length: undefined,
-  port: 5201,
-};
+const tcp = DEFAULT_TEST;
 const ab = { from: 'a', to: 'b' };
 const ba = { from: 'b', to: 'a' };
 const ac = { from: 'a', to: 'c' };
