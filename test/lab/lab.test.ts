@@ -3,37 +3,28 @@
  * scripts/lab and kubectl exactly as an operator would, so they need root and the lab's kubeconfig.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import {
+  createToolsPod,
+  kubectl,
+  lab,
+  labScript,
+  kubeconfig,
+  podIP as podIPIn,
+  run,
+  skipUnlessLab,
+  toolsPodPerNode,
+  tryInPod as tryInPodIn,
+  tryRun,
+} from './support.js';
 
-const repo = path.resolve(import.meta.dirname, '../../..');
-const labScript = path.join(repo, 'scripts/lab/lab');
-const kubeconfig = path.join(repo, '.lab/kubeconfig');
 const ns = `lab-test-${randomBytes(3).toString('hex')}`;
 const nodes = ['worker1.kube.local', 'worker2.kube.local', 'worker3.kube.local'];
 
-function run(cmd: string, args: string[], timeoutMs = 120_000): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-const kubectl = (...args: string[]): string => run('kubectl', ['--kubeconfig', kubeconfig, ...args]);
-const lab = (...args: string[]): string => run('bash', [labScript, ...args], 600_000);
 const inPod = (pod: string, ...cmd: string[]): string => kubectl('-n', ns, 'exec', pod, '--', ...cmd);
-/**
- * Runs a command in a pod and returns its exit code and output instead of throwing. The command's
- * stdout is kept apart from stderr: kubectl writes its own client noise there (e.g. klog's "Unknown
- * stream id 1, discarding message" from the WebSocket exec client), which must not reach the assertions.
- */
-function tryInPod(pod: string, ...cmd: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, '-n', ns, 'exec', pod, '--', ...cmd], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-const podIP = (pod: string): string => kubectl('-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.status.podIP}');
+const tryInPod = (pod: string, ...cmd: string[]) => tryInPodIn(ns, pod, ...cmd);
+const podIP = (pod: string): string => podIPIn(ns, pod);
 
 /** iperf3 client throughput in Mbit/s from pod `from` to the iperf3 server in pod `to`. */
 function iperfMbps(from: string, to: string): number {
@@ -49,34 +40,11 @@ function pingLossPercent(from: string, to: string): number {
   return Number(m[1]);
 }
 
-const skip =
-  !existsSync(kubeconfig) || process.getuid?.() !== 0 ? 'needs root and a running lab (scripts/lab/lab up)' : false;
-
-describe('lab', { skip }, () => {
+describe('lab', { skip: skipUnlessLab }, () => {
   before(() => {
     kubectl('create', 'namespace', ns);
     // One tools pod per node running an iperf3 server, the way the plugin's helper pods run.
-    for (const [i, node] of nodes.entries()) {
-      const manifest = {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `tools-${i + 1}`, namespace: ns, labels: { app: 'lab-test' } },
-        spec: {
-          nodeName: node,
-          terminationGracePeriodSeconds: 0,
-          containers: [
-            {
-              name: 'tools',
-              image: 'ghcr.io/kubectl-netdiag/tools:0.1.0',
-              imagePullPolicy: 'IfNotPresent',
-              command: ['sh', '-c', 'echo tools-ready; exec iperf3 -s'],
-            },
-          ],
-        },
-      };
-      execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(manifest) });
-    }
-    kubectl('-n', ns, 'wait', '--for=condition=Ready', 'pod', '-l', 'app=lab-test', '--timeout=120s');
+    toolsPodPerNode(ns, nodes, 'echo tools-ready; exec iperf3 -s');
     kubectl(
       '-n',
       ns,
@@ -93,8 +61,8 @@ describe('lab', { skip }, () => {
   });
 
   after(() => {
-    spawnSync('bash', [labScript, 'fault', 'heal']);
-    spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--wait=true', '--timeout=120s']);
+    tryRun('bash', [labScript, 'fault', 'heal']);
+    tryRun('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--wait=true', '--timeout=120s']);
   });
 
   it('has 3 Ready workers named as a kubespray cluster', () => {
@@ -119,28 +87,13 @@ describe('lab', { skip }, () => {
     kubectl('-n', ns, 'set', 'selector', 'service', 'svc-http', 'app=lab-web');
     for (const i of [2, 3]) {
       inPod(`tools-${i}`, 'true');
-      const manifest = {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `web-${i}`, namespace: ns, labels: { app: 'lab-web' } },
-        spec: {
-          nodeName: nodes[i - 1],
-          terminationGracePeriodSeconds: 0,
-          containers: [
-            {
-              name: 'web',
-              image: 'ghcr.io/kubectl-netdiag/tools:0.1.0',
-              imagePullPolicy: 'IfNotPresent',
-              command: [
-                'sh',
-                '-c',
-                `while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb-${i}\\n' | nc -l -p 8080 -q 1; done`,
-              ],
-            },
-          ],
-        },
-      };
-      execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(manifest) });
+      createToolsPod(
+        ns,
+        `web-${i}`,
+        nodes[i - 1] ?? '',
+        { app: 'lab-web' },
+        `while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb-${i}\\n' | nc -l -p 8080 -q 1; done`,
+      );
     }
     kubectl('-n', ns, 'wait', '--for=condition=Ready', 'pod', '-l', 'app=lab-web', '--timeout=120s');
     // A name looked up before CoreDNS has the new Service is cached as NXDOMAIN for up to 30 s (the
@@ -154,7 +107,7 @@ describe('lab', { skip }, () => {
         seen.add(r.stdout.trim());
       } else {
         last = `curl exit ${r.code}: ${r.stderr.trim()}`;
-        spawnSync('sleep', ['1']);
+        run('sleep', ['1']);
       }
     }
     assert.deepEqual([...seen].sort(), ['web-2', 'web-3'], last);

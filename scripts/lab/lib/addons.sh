@@ -3,9 +3,16 @@
 # kubespray), the PodSecurity namespaces, and a restricted user for permission-error tests.
 
 addons_apply() {
-  sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|g" -e "s|@DNS_SVC_IP@|$DNS_SVC_IP|g" \
+  local applied
+  applied=$(sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|g" -e "s|@DNS_SVC_IP@|$DNS_SVC_IP|g" \
     -e "s|@NODELOCALDNS_IP@|$NODELOCALDNS_IP|g" -e "s|@CLUSTER_DOMAIN@|$CLUSTER_DOMAIN|g" \
-    "$LAB_DIR/manifests/addons.yaml" | kc apply -f - >/dev/null
+    -e "s|@WORLD_RESOLVER@|$WORLD_RESOLVER|g" "$LAB_DIR/manifests/addons.yaml" | kc apply -f -)
+  # A changed Corefile on a running lab: restart CoreDNS instead of waiting up to a minute for the ConfigMap
+  # to reach the pods and `reload` to notice (one new pod at a time, so DNS keeps answering).
+  if grep -q '^configmap/coredns configured' <<<"$applied"; then
+    kc -n kube-system rollout restart deploy/coredns >/dev/null
+    kc -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null
+  fi
   restricted_kubeconfig
 }
 

@@ -29,6 +29,17 @@ NODELOCALDNS_IP=169.254.25.10
 CLUSTER_DOMAIN=cluster.local
 NODE_DOMAIN=kube.local
 FAULT_COMMENT=netdiag-lab-fault
+# The outside world: a namespace beside the lab reached through the host (see lib/world.sh).
+WORLD_NETNS=ndlab-world
+WORLD_LINK=ndlab-world
+WORLD_PREFIX=172.30.78
+WORLD_CIDR=$WORLD_PREFIX.0/24
+WORLD_GATEWAY=$WORLD_PREFIX.1
+WORLD_RESOLVER=$WORLD_PREFIX.53
+WORLD_WWW=$WORLD_PREFIX.80
+WORLD_API=$WORLD_PREFIX.81
+WORLD_ZONE=netdiag.test
+WORLD_PYTHON=/usr/bin/python3
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -57,6 +68,7 @@ in_node() {
   shift
   nsenter --net="/run/netns/$(worker_netns "$i")" -- "$@"
 }
+in_world() { nsenter --net="/run/netns/$WORLD_NETNS" -- "$@"; }
 
 KUBECTL=${KUBECTL:-kubectl}
 kc() { "$KUBECTL" --kubeconfig "$LAB_STATE/kubeconfig" "$@"; }
@@ -72,12 +84,28 @@ wait_for() {
   done
 }
 
+# Runs a command in the background in a session of its own, appending its output to LOG, holding none of this
+# shell's descriptors but stdin/stdout/stderr: under `flock LOCK scripts/lab/lab up` the lock's descriptor is
+# inherited, and a daemon holding it would keep the lab's lock taken for as long as it runs. $! is its pid.
+spawn_detached() {
+  local log=$1
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid "$@" >>"$log" 2>&1 </dev/null
+  ) &
+}
+
 # Starts a long-running process detached from this shell, with its pid in $LAB_STATE/pids/NAME.pid.
 start_daemon() {
   local name=$1
   shift
   mkdir -p "$LAB_STATE/pids" "$LAB_STATE/logs"
-  setsid "$@" >>"$LAB_STATE/logs/$name.log" 2>&1 </dev/null &
+  spawn_detached "$LAB_STATE/logs/$name.log" "$@"
   echo $! >"$LAB_STATE/pids/$name.pid"
   echo "$LAB_STATE" >"$RUN_DIR/owner"
 }
+daemon_alive() { [[ -f $LAB_STATE/pids/$1.pid ]] && kill -0 "$(<"$LAB_STATE/pids/$1.pid")" 2>/dev/null; }

@@ -166,8 +166,13 @@ start_kubelet() {
   start_daemon "kubelet-$name" nsenter --net="/run/netns/$(worker_netns "$i")" -- "$(K8S_BIN kubelet)" \
     --config="$dir/kubelet.yaml" --kubeconfig="$LAB_STATE/kubelet-$name.kubeconfig" --root-dir="$dir/kubelet" \
     --hostname-override="$(worker_fqdn "$i")" --node-ip="$(worker_ip "$i")" --v=1
-  start_daemon "kube-proxy-$name" nsenter --net="/run/netns/$(worker_netns "$i")" -- "$(K8S_BIN kube-proxy)" \
-    --config="$dir/kube-proxy.yaml" --v=1
+  start_kube_proxy "$i"
+}
+
+start_kube_proxy() {
+  local i=$1
+  start_daemon "kube-proxy-$(worker_name "$i")" nsenter --net="/run/netns/$(worker_netns "$i")" -- \
+    "$(K8S_BIN kube-proxy)" --config="$(worker_dir "$i")/kube-proxy.yaml" --v=1
 }
 
 # The lab assigns pod subnets itself (nodeipam is off) so that routes and CNI ranges are known in advance.
