@@ -11,9 +11,9 @@ import { answerAddresses } from './parse.js';
 import type { ClusterFacts, HopFacts, HopRole, LookupFact, NodeFacts, Protocol, QueryFact } from './facts.js';
 
 /** A resolver answering slower than this (median) makes lookups visibly slow; in-cluster DNS answers in a few ms. */
-export const SLOW_MEDIAN_MS = 100;
+export const SLOW_MEDIAN_MS = 250;
 /** A p95 above this, with a fast median, is a resolver that stalls now and then. */
-export const SLOW_P95_MS = 500;
+export const SLOW_P95_MS = 2000;
 /** glibc's resolver timeout is 5 s: a lookup this long lost a packet and waited for the retry. */
 export const RETRY_OUTLIER_MS = 4500;
 /** glibc reads at most 3 nameservers (MAXNS). */
@@ -640,6 +640,7 @@ interface NodeVerdict {
   readonly upstream: HopState;
   readonly slowCoredns: readonly HopLatency[];
   readonly slowUpstream: boolean;
+  readonly upstreamMedianMs: number;
   readonly fastNodeLocal: boolean;
 }
 
@@ -648,10 +649,15 @@ function verdict(facts: NodeFacts): NodeVerdict {
   const clusterLookups = facts.lookups.filter((lookup) => lookup.kind === 'cluster' || lookup.kind === 'name');
   const latencies = hopLatencies(facts.hops);
   const slow = (row: HopLatency) => (row.medianMs ?? 0) >= SLOW_MEDIAN_MS;
-  const externalQueries = facts.hops
-    .filter((hop) => hop.resolver.role === 'coredns-pod')
-    .flatMap((hop) => hop.queries.filter((query) => query.scope === 'external'));
-  const externalTimes = externalQueries.filter(queryAnswered).map((query) => query.result.queryTimeMs ?? 0);
+  // The upstream's latency asked straight when its address is known (several samples), else through CoreDNS.
+  const upstreamRows = latencies.filter((row) => row.role === 'upstream' && row.medianMs !== undefined);
+  const externalTimes =
+    upstreamRows.length > 0
+      ? upstreamRows.map((row) => row.medianMs ?? 0)
+      : facts.hops
+          .filter((hop) => hop.resolver.role === 'coredns-pod')
+          .flatMap((hop) => hop.queries.filter((query) => query.scope === 'external' && queryAnswered(query)))
+          .map((query) => query.result.queryTimeMs ?? 0);
   return {
     node: facts.node,
     clusterNamesFail: clusterLookups.some((lookup) => !lookupResolved(lookup)),
@@ -663,6 +669,7 @@ function verdict(facts: NodeFacts): NodeVerdict {
     upstream: hopState(facts.hops, 'upstream', 'external'),
     slowCoredns: latencies.filter((row) => (row.role === 'coredns-pod' || row.role === 'clusterip') && slow(row)),
     slowUpstream: (percentiles(externalTimes)?.median ?? 0) >= SLOW_MEDIAN_MS,
+    upstreamMedianMs: percentiles(externalTimes)?.median ?? 0,
     fastNodeLocal: latencies.some((row) => row.role === 'nodelocal' && !slow(row)),
   };
 }
@@ -793,13 +800,16 @@ export function causeFindings(nodes: readonly NodeFacts[], cluster: ClusterFacts
       );
       const summary = corednsSlow
         ? `CoreDNS answers slowly (${worst?.label} ${worst?.address}: median ${worst?.medianMs} ms)${v.fastNodeLocal ? ', the node-local cache answers cached names fast' : ''}: CoreDNS is overloaded or throttled`
-        : 'external names are slow at CoreDNS while cluster names are fast: the upstream resolver is slow';
+        : `the upstream resolver answers slowly (median ${v.upstreamMedianMs} ms) while cluster names are fast`;
       findings.push(
         finding(DnsIds.causeSlow, nodeSubject(v.node), 'warn', summary, [], {
           hint: corednsSlow
             ? 'kubectl -n kube-system top pods -l k8s-app=kube-dns; scale CoreDNS (replicas or the dns-autoscaler) or raise its CPU limit'
             : 'check the upstream resolvers CoreDNS forwards to; a node-local cache hides part of it',
-          metrics: { slow: corednsSlow ? 'coredns' : 'upstream', medianMs: worst?.medianMs ?? 0 },
+          metrics: {
+            slow: corednsSlow ? 'coredns' : 'upstream',
+            medianMs: corednsSlow ? (worst?.medianMs ?? 0) : v.upstreamMedianMs,
+          },
         }),
       );
     }

@@ -76,7 +76,10 @@ export function buildProbePlan(input: PlanInput): ProbePlan {
       add('udp', input.clusterName, 'cluster', input.queries, input.clusterExpected);
       add('tcp', input.clusterName, 'cluster', input.queries, input.clusterExpected);
     }
-    for (const name of input.externalNames) add('udp', name, 'external', 1, []);
+    // Through the cache, the ClusterIP and CoreDNS one query says whether the chain works (the next would be
+    // cached); straight to the upstream, as many as for cluster names: that is its latency.
+    for (const name of input.externalNames)
+      add('udp', name, 'external', resolver.role === 'upstream' ? input.queries : 1, []);
   }
   return {
     lookups: input.lookups.map((lookup, index) => ({ ...lookup, id: `l${index}` })),
@@ -103,7 +106,8 @@ export function probeScript(plan: ProbePlan): string {
     // The watchdog's output goes nowhere, so its sleeping child holds no pipe or file of the caller's open.
     `bounded() { t=$1; shift; "$@" & p=$!; ( sleep "$t"; kill "$p" ) >/dev/null 2>&1 & w=$!; wait "$p"; r=$?; kill "$w" 2>/dev/null; return $r; }`,
     // getent writes to a file, not to a $( ) pipe: a killed lookup's children must not keep the pipe open.
-    `lookup() { f="$d/lookup.$1"; s=$(now); bounded ${plan.lookupTimeoutSeconds} getent ahosts "$2" >"$f" 2>&1; r=$?; e=$(now); echo "${MARK} lookup $1 $r $s $e"; cat "$f"; rm -f "$f"; echo "${MARK} end"; }`,
+    // `ahosts` is glibc's (A and AAAA in parallel, like applications); musl's getent knows only `hosts`.
+    `lookup() { f="$d/lookup.$1"; s=$(now); bounded ${plan.lookupTimeoutSeconds} getent ahosts "$2" >"$f" 2>&1; r=$?; if [ "$r" -ne 0 ] && grep -qi 'unknown database' "$f"; then bounded ${plan.lookupTimeoutSeconds} getent hosts "$2" >"$f" 2>&1; r=$?; fi; e=$(now); echo "${MARK} lookup $1 $r $s $e"; cat "$f"; rm -f "$f"; echo "${MARK} end"; }`,
     // ask ID SERVER FLAGS NAME: one query; returns non-zero when no answer came back at all.
     `ask() { o=$(dig +noall +comments +answer +stats +time=${plan.digTimeoutSeconds} +tries=1 $3 @"$2" "$4" A 2>&1); r=$?; echo "${MARK} dig $1 $r"; printf '%s\\n' "$o"; echo "${MARK} end"; case "$o" in *'status:'*) return 0;; esac; return 1; }`,
     // A job's first unanswered query ends it: the next ones would only wait for the same timeout.

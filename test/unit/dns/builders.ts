@@ -8,7 +8,7 @@ import type {
   Protocol,
   QueryFact,
 } from '../../../src/dns/facts.js';
-import type { DigResult } from '../../../src/dns/parse.js';
+import type { CorefileSummary, DigResult } from '../../../src/dns/parse.js';
 
 export const KUBERNETES_IP = '10.233.0.1';
 export const KUBE_DNS_IP = '10.233.0.10';
@@ -149,22 +149,25 @@ export function nodeFacts(node: string, shape: NodeShape = {}): NodeFacts {
   };
 }
 
+/** What summarizeCorefile reads from the lab's Corefile (test/fixtures/dns/coredns.Corefile). */
+export const LAB_COREFILE: CorefileSummary = {
+  zones: ['.'],
+  forward: ['172.30.78.53'],
+  kubernetesZones: ['cluster.local', 'in-addr.arpa', 'ip6.arpa'],
+  podsMode: 'insecure',
+  loop: true,
+  errors: true,
+  cache: { successTtl: 30, denialTtl: 30 },
+  bind: [],
+};
+
 export function clusterFacts(overrides: Partial<ClusterFacts> = {}): ClusterFacts {
   return {
     domain: 'cluster.local',
     kubernetesIP: KUBERNETES_IP,
     kubeDns: { namespace: 'kube-system', name: 'kube-dns', ip: KUBE_DNS_IP, ports: ['53/UDP', '53/TCP', '9153/TCP'] },
     coredns: { pods: COREDNS, endpoints: COREDNS.map((pod) => pod.ip), desired: 2 },
-    corefile: {
-      zones: ['.'],
-      forward: ['172.30.78.1'],
-      kubernetesZones: ['cluster.local', 'in-addr.arpa', 'ip6.arpa'],
-      podsMode: 'insecure',
-      loop: true,
-      errors: true,
-      cache: { successTtl: 30, denialTtl: 30 },
-      bind: [],
-    },
+    corefile: LAB_COREFILE,
     nodeLocal: {
       address: NODE_LOCAL_IP,
       source: "pods' resolv.conf",

@@ -36,7 +36,7 @@ const input: PlanInput = {
 
 describe('probe plan', () => {
   const plan = buildProbePlan(input);
-  it('sends cluster names over UDP and TCP to every resolver but the upstream, external names once to each', () =>
+  it('sends cluster names over UDP and TCP to every resolver but the upstream, external names once (the upstream: as often as cluster names)', () =>
     assert.deepEqual(
       plan.jobs.map((job) => `${job.resolver.role} ${job.protocol} ${job.scope} ×${job.count}`),
       [
@@ -46,7 +46,7 @@ describe('probe plan', () => {
         'coredns-pod udp cluster ×3',
         'coredns-pod tcp cluster ×3',
         'coredns-pod udp external ×1',
-        'upstream udp external ×1',
+        'upstream udp external ×3',
       ],
     ));
   it('numbers lookups and repeats the cluster name as many times as queries', () => {
