@@ -5,7 +5,9 @@
  * when asked. An engine that fails is a step that failed (its reason in the report), not the end of the run; an
  * interruption ends everything (the command's session cleans up).
  */
+import { type CheckData } from '../check/engine.js';
 import { type DiagnosticContext } from '../kube/context.js';
+import { type NodeData } from '../node/engine.js';
 import { mapBounded } from '../lib/concurrency.js';
 import { type Progress } from '../lib/progress.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
@@ -174,10 +176,9 @@ export async function runDoctor(
         : null,
       steps: [preflightStep, ...steps, ...skipped],
       captures,
-      node: results.node?.data ?? null,
-      dns: results.dns?.data ?? null,
-      check: results.check?.data ?? null,
-      bw: results.bw?.data ?? null,
+      // Each engine's data is its command's own type; the engine list pairs names with engines (engines.ts).
+      node: (results.node?.data as NodeData | undefined) ?? null,
+      check: (results.check?.data as CheckData | undefined) ?? null,
     },
     findings,
     unavailable: mergeUnavailable(ran),

@@ -8,7 +8,7 @@ import { type Baseline } from './baseline.js';
 
 export interface DoctorFlagValues {
   readonly quick: boolean;
-  readonly 'capture-failures': boolean;
+  readonly 'capture-failures'?: boolean;
   readonly baseline?: string;
   readonly 'save-baseline'?: string;
   readonly bundle?: string;
@@ -50,7 +50,7 @@ export function toPlan(flags: DoctorFlagValues): DoctorPlan {
     throw usageError(`--bundle ${flags.bundle} is not a .tar.gz file name`, 'name it like report.tar.gz');
   return {
     quick: flags.quick,
-    captureFailures: flags['capture-failures'],
+    captureFailures: flags['capture-failures'] ?? false,
     baselineFile: flags.baseline,
     saveBaselineFile: flags['save-baseline'],
     bundleFile: flags.bundle,

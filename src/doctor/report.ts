@@ -3,7 +3,9 @@
  * then what changed since the baseline, then the steps; the findings of every command follow (the core's table).
  */
 import { formatTable, paint } from '../lib/output.js';
+import { type CheckData } from '../check/engine.js';
 import { type DiagnosticResult } from '../findings/model.js';
+import { type NodeData } from '../node/engine.js';
 import { type Change } from './baseline.js';
 import { type Diagnosis, type FindingRef } from './rules.js';
 
@@ -38,10 +40,8 @@ export interface DoctorData {
   readonly steps: readonly DoctorStep[];
   readonly captures: readonly DoctorCapture[];
   /** Each engine's own data (its -o json `data`), null when it did not run. */
-  readonly node: unknown;
-  readonly dns: unknown;
-  readonly check: unknown;
-  readonly bw: unknown;
+  readonly node: NodeData | null;
+  readonly check: CheckData | null;
 }
 
 export type DoctorResult = DiagnosticResult<DoctorData>;

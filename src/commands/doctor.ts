@@ -1,0 +1,90 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Flags } from '@oclif/core';
+import { NetdiagCommand } from '../cli/command.js';
+import { diagnosticFlags } from '../cli/flags.js';
+import { DEFAULT_PARALLEL } from '../check/options.js';
+import { parseBaseline, toBaseline, type Baseline } from '../doctor/baseline.js';
+import { runDoctor } from '../doctor/engine.js';
+import { doctorEngines } from '../doctor/engines.js';
+import { DEFAULT_BW_DURATION, toPlan } from '../doctor/options.js';
+import { doctorView } from '../doctor/view.js';
+import { usageError } from '../lib/errors.js';
+import { checkFlags, toOptions as checkOptions } from './check.js';
+
+/** Reads a --baseline file; one that cannot be read or is not a baseline is a usage error naming it. */
+function readBaseline(file: string): Baseline {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw usageError(
+      `cannot read --baseline ${file}: ${(err as Error).message}`,
+      `make one with kubectl netdiag doctor --save-baseline ${file} on a healthy cluster`,
+    );
+  }
+  return parseBaseline(text, file);
+}
+
+export default class Doctor extends NetdiagCommand {
+  static override summary =
+    'The whole runbook in one run — node, dns, check and a short bw — and diagnoses that name the cause.';
+  static override description =
+    'Runs node on every selected node, dns, check and a short bandwidth measurement in ONE run sharing one set of ' +
+    'helper pods (the probing steps side by side, bandwidth alone), then correlation rules turn the findings of all ' +
+    'of them into diagnoses: the cause, the nodes or paths involved, the findings that show it and the command to ' +
+    'run next (docs/doctor.md). Findings no rule explains are listed as they are. Exit 1 when a diagnosis is an ' +
+    'error. Everything created is deleted.';
+  static override examples = [
+    '<%= config.bin %> doctor --quick',
+    '<%= config.bin %> doctor -o html > report.html',
+    '<%= config.bin %> doctor --save-baseline good.json',
+    '<%= config.bin %> doctor --baseline good.json --quick',
+    '<%= config.bin %> doctor --target example.com:443 --ping 192.0.2.1',
+  ];
+  static override flags = {
+    ...diagnosticFlags,
+    quick: Flags.boolean({ description: 'Skip the bandwidth measurement (the one step that must run alone).' }),
+    'bw-duration': Flags.string({
+      description: 'How long each pair’s bandwidth is measured (1s to 60s).',
+      default: DEFAULT_BW_DURATION,
+    }),
+    baseline: Flags.string({ description: 'Compare with a baseline saved by --save-baseline: what changed since.' }),
+    'save-baseline': Flags.string({ description: 'Save what this run saw to FILE, to compare later runs with.' }),
+    target: checkFlags.target,
+    url: checkFlags.url,
+    ping: checkFlags.ping,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parseFlags(Doctor);
+    const plan = toPlan(flags);
+    const check = checkOptions({
+      target: flags.target,
+      url: flags.url,
+      ping: flags.ping,
+      external: false,
+      parallel: DEFAULT_PARALLEL,
+      'skip-mtu': false,
+    });
+    const baseline =
+      plan.baselineFile === undefined ? undefined : { file: plan.baselineFile, saved: readBaseline(plan.baselineFile) };
+    const result = await this.diagnose(
+      flags,
+      (ctx) =>
+        runDoctor(
+          ctx,
+          {
+            quick: plan.quick,
+            bwDurationMs: plan.bwDurationMs,
+            captureFailures: plan.captureFailures,
+            captureDir: process.cwd(),
+            baseline,
+          },
+          doctorEngines({ check }),
+        ),
+      doctorView,
+    );
+    if (plan.saveBaselineFile !== undefined)
+      writeFileSync(plan.saveBaselineFile, `${JSON.stringify(toBaseline(result.findings, new Date()), null, 2)}\n`);
+  }
+}
