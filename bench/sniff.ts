@@ -1,12 +1,14 @@
 /**
  * Benchmark of `kubectl netdiag sniff` against same-run baselines on the cluster in KUBECONFIG (the lab):
  *
- *  1. capture throughput: netdiag (ephemeral mode, pcap to stdout) ÷ raw `kubectl exec POD -- tcpdump -U -w -i any`
- *     on the same pod under the same iperf3 load (goal ≥ 0.95). Steady-state bytes/s over a fixed window after the
- *     first byte, alternating runs.
- *  2. time to first packet: netdiag on a fresh pod ÷ `kubectl debug --profile=netadmin` + waiting + `kubectl exec
- *     tcpdump` by hand on another fresh pod (goal ≤ 1.2).
- *  3. peak RSS of the netdiag process while capturing ≥ 2 GiB (goal ≤ 150 MiB, flat).
+ *  1. capture throughput per mode (ephemeral, upload, node; pcap to stdout) ÷ raw `kubectl exec POD -- tcpdump -U -w
+ *     - -i any` on the same pod under the same iperf3 load (goal ≥ 1.0). Steady-state bytes/s over a fixed window
+ *     after the first byte, alternating runs.
+ *  2. time to first packet per mode, on a fresh pod and on the same pod again, with the phases `-v` reports, ÷
+ *     `kubectl debug --profile=netadmin` + waiting + `kubectl exec tcpdump` by hand on another fresh pod (goals ≤ 0.6
+ *     fresh, ≤ 0.5 again); the hand baseline's own "again" (exec into its debug container) is printed beside it.
+ *  3. peak RSS of the netdiag process while capturing ≥ 2 GiB (goal ≤ 100 MiB, flat).
+ *  4. start-up: the release binary's `version --client` ÷ `kubectl version --client` (bench/startup.sh; goal ≤ 1.5).
  *
  * Not a test: it prints numbers. Run: npm run build && node dist/bench/sniff.js   (NOT timed in CI)
  */
@@ -15,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parsePhases } from '../src/lib/phases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.lab', 'kubeconfig');
@@ -111,25 +114,30 @@ const TRAFFIC = "ping -q -i 0.05 $(ip route | awk '/default/ {print $3}')";
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
-async function throughput(): Promise<number> {
-  const netdiagRates: number[] = [];
+/** Capture throughput of each mode ÷ raw `kubectl exec tcpdump -w -` on the same pod, alternating runs. */
+async function throughput(): Promise<Record<Mode, number>> {
+  const rates = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
   const rawRates: number[] = [];
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    const { child: ours, closed: oursClosed } = start(cli, [
-      'sniff',
-      'server',
-      '-n',
-      ns,
-      '-o',
-      '-',
-      '-q',
-      '--no-stats',
-      ...EXTRA_ARGS,
-    ]);
-    const a = await measureStream(ours);
-    await oursClosed;
-    netdiagRates.push(a.steadyBytesPerSecond);
-    log(`round ${round + 1}: netdiag ${mib(a.steadyBytesPerSecond)}/s`);
+    for (const mode of MODES) {
+      const { child: ours, closed: oursClosed } = start(cli, [
+        'sniff',
+        'server',
+        '-n',
+        ns,
+        '--mode',
+        mode,
+        '-o',
+        '-',
+        '-q',
+        '--no-stats',
+        ...EXTRA_ARGS,
+      ]);
+      const a = await measureStream(ours);
+      await oursClosed;
+      rates[mode].push(a.steadyBytesPerSecond);
+      log(`round ${round + 1}: netdiag ${mode} ${mib(a.steadyBytesPerSecond)}/s`);
+    }
     const { child: raw, closed: rawClosed } = start(
       'kubectl',
       ['exec', '-n', ns, 'server', '-c', 'main', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'],
@@ -142,20 +150,34 @@ async function throughput(): Promise<number> {
     rawRates.push(b.steadyBytesPerSecond);
     log(`round ${round + 1}: raw kubectl exec tcpdump ${mib(b.steadyBytesPerSecond)}/s`);
   }
-  const ratio = median(netdiagRates) / median(rawRates);
-  console.log(
-    `throughput: netdiag ${mib(median(netdiagRates))}/s, raw kubectl exec tcpdump ${mib(median(rawRates))}/s → ratio ${ratio.toFixed(3)} (goal ≥ 0.95)`,
-  );
-  return ratio;
+  const raw = median(rawRates);
+  const ratios = {} as Record<Mode, number>;
+  for (const mode of MODES) {
+    ratios[mode] = median(rates[mode]) / raw;
+    console.log(
+      `throughput ${mode}: ${mib(median(rates[mode]))}/s ÷ raw kubectl exec tcpdump ${mib(raw)}/s → ratio ${ratios[mode].toFixed(3)} (goal ≥ 1.0)`,
+    );
+  }
+  return ratios;
 }
 
-/** netdiag's time to first packet on a pod that has no netdiag ephemeral container yet. */
-async function netdiagFirstPacket(pod: string, extra: string[]): Promise<number> {
+type Phases = { phase: string; ms: number }[];
+
+/** netdiag's time to first packet on `pod` in `mode`, with the phases its -v output reports. */
+async function netdiagFirstPacket(pod: string, mode: Mode): Promise<{ ms: number; phases: Phases }> {
   const started = Date.now();
-  const { child, closed } = start(cli, ['sniff', pod, '-n', ns, '-o', '-', '-q', '--no-stats', ...extra]);
+  const child = spawn(cli, ['sniff', pod, '-n', ns, '--mode', mode, '-o', '-', '-q', '-v', '--no-stats'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise((resolve) => child.once('close', resolve));
   const ms = (await firstPacketAt(child)) - started;
   await closed;
-  return ms;
+  const phases = parsePhases(stderr);
+  if (phases.length === 0) throw new Error(`no phases in the -v output of ${mode} on ${pod}: ${stderr}`);
+  return { ms, phases };
 }
 
 /** kubectl debug + waiting for the container + kubectl exec tcpdump, typed by hand as fast as possible. */
@@ -166,43 +188,80 @@ async function byHandFirstPacket(pod: string): Promise<number> {
   while (kubectl(['get', 'pod', '-n', ns, pod, '-o', running]).trim() === '') {
     await new Promise((r) => setTimeout(r, 200));
   }
+  return (await byHandExec(pod, started)) - started;
+}
+
+/** The same pod again by hand: `kubectl exec tcpdump` in the debug container that is already there. */
+async function byHandAgain(pod: string): Promise<number> {
+  const started = Date.now();
+  return (await byHandExec(pod, started)) - started;
+}
+
+async function byHandExec(pod: string, started: number): Promise<number> {
   const exec = ['exec', '-n', ns, pod, '-c', 'dbg', '--', 'tcpdump', '-U', '-w', '-', '-i', 'any'];
   const { child, closed } = start('kubectl', exec, 'ignore');
-  const ms = (await firstPacketAt(child)) - started;
+  const at = await firstPacketAt(child);
   await closed;
   // kubectl exec leaves the remote tcpdump running (kubernetes#89031).
   spawnSync('kubectl', ['exec', '-n', ns, pod, '-c', 'dbg', '--', 'pkill', 'tcpdump'], { env });
-  return ms;
+  return Math.max(at, started);
 }
 
-/** Fresh pods for the time-to-first-packet rounds: one per round and way of capturing. */
+const MODES = ['ephemeral', 'upload', 'node'] as const;
+type Mode = (typeof MODES)[number];
+
+/** Fresh pods for the time-to-first-packet rounds: one per round for the hand baseline and for each mode. */
 const TTFP_ROUNDS = Number(process.env.BENCH_TTFP_ROUNDS ?? 5);
 const ttfpPods = (): string[] =>
-  Array.from({ length: TTFP_ROUNDS }, (_, round) =>
-    ['hand', 'plain', 'batched'].map((kind) => `ttfp-${round}-${kind}`),
-  ).flat();
+  Array.from({ length: TTFP_ROUNDS }, (_, round) => ['hand', ...MODES].map((kind) => `ttfp-${round}-${kind}`)).flat();
 
-async function timeToFirstPacket(): Promise<{ plain: number; batched: number }> {
-  const hand: number[] = [];
-  const plain: number[] = [];
-  const batched: number[] = [];
-  const reused: number[] = [];
+/** Median duration per phase over runs (phases in the order they were reported). */
+function medianPhases(runs: Phases[]): string {
+  const names = [...new Set(runs.flatMap((r) => r.map((p) => p.phase)))];
+  return names.map((name) => `${name} ${median(runs.map((r) => r.find((p) => p.phase === name)?.ms ?? 0))}`).join(', ');
+}
+
+/** Ratios of each mode's median time to first packet to the hand baseline, fresh pod and same pod again. */
+async function timeToFirstPacket(): Promise<Record<Mode, { fresh: number; again: number }>> {
+  const hand = { fresh: [] as number[], again: [] as number[] };
+  const ours = Object.fromEntries(
+    MODES.map((m) => [
+      m,
+      { fresh: [] as number[], again: [] as number[], freshPhases: [] as Phases[], againPhases: [] as Phases[] },
+    ]),
+  ) as Record<Mode, { fresh: number[]; again: number[]; freshPhases: Phases[]; againPhases: Phases[] }>;
   for (let round = 0; round < TTFP_ROUNDS; round++) {
-    hand.push(await byHandFirstPacket(`ttfp-${round}-hand`));
-    plain.push(await netdiagFirstPacket(`ttfp-${round}-plain`, []));
-    batched.push(await netdiagFirstPacket(`ttfp-${round}-batched`, ['--no-immediate']));
-    reused.push(await netdiagFirstPacket(`ttfp-${round}-plain`, []));
-    log(
-      `ttfp round ${round + 1}: by hand ${hand[round]} ms, netdiag ${plain[round]} ms, --no-immediate ${batched[round]} ms, reused ${reused[round]} ms`,
+    hand.fresh.push(await byHandFirstPacket(`ttfp-${round}-hand`));
+    hand.again.push(await byHandAgain(`ttfp-${round}-hand`));
+    const line = [`by hand ${hand.fresh[round]}/${hand.again[round]} ms`];
+    for (const mode of MODES) {
+      const pod = `ttfp-${round}-${mode}`;
+      const fresh = await netdiagFirstPacket(pod, mode);
+      const again = await netdiagFirstPacket(pod, mode);
+      ours[mode].fresh.push(fresh.ms);
+      ours[mode].again.push(again.ms);
+      ours[mode].freshPhases.push(fresh.phases);
+      ours[mode].againPhases.push(again.phases);
+      line.push(`${mode} ${fresh.ms}/${again.ms} ms`);
+    }
+    log(`ttfp round ${round + 1} (fresh/again): ${line.join(', ')}`);
+  }
+  const [hf, ha] = [median(hand.fresh), median(hand.again)];
+  console.log(
+    `time to first packet, median of ${TTFP_ROUNDS} rounds; baseline kubectl debug + exec by hand: fresh pod ${hf} ms, same pod again (exec only) ${ha} ms`,
+  );
+  const ratios = {} as Record<Mode, { fresh: number; again: number }>;
+  for (const mode of MODES) {
+    const [f, a] = [median(ours[mode].fresh), median(ours[mode].again)];
+    ratios[mode] = { fresh: f / hf, again: a / hf };
+    console.log(
+      `  ${mode.padEnd(9)} fresh pod ${f} ms → ratio ${(f / hf).toFixed(3)} (goal ≤ 0.6); phases (ms): ${medianPhases(ours[mode].freshPhases)}`,
+    );
+    console.log(
+      `  ${mode.padEnd(9)} same pod again ${a} ms → ratio ${(a / hf).toFixed(3)} (goal ≤ 0.5); phases (ms): ${medianPhases(ours[mode].againPhases)}`,
     );
   }
-  const [h, p, b, r] = [median(hand), median(plain), median(batched), median(reused)];
-  console.log(
-    `time to first packet (median of ${TTFP_ROUNDS} fresh pods each): kubectl debug + exec by hand ${h} ms; ` +
-      `netdiag ${p} ms → ratio ${(p / h).toFixed(3)} (goal ≤ 1.2); netdiag --no-immediate ${b} ms → ratio ${(b / h).toFixed(3)}; ` +
-      `netdiag with the ephemeral container reused ${r} ms`,
-  );
-  return { plain: p / h, batched: b / h };
+  return ratios;
 }
 
 /** When the first packet record (bytes past the 24-byte pcap header) arrived; then stops the capture. */
@@ -265,10 +324,27 @@ async function peakRss(): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   const at = (fraction: number) => samples.find((s) => s.bytes >= RSS_TARGET_BYTES * fraction)?.rss ?? 0;
   console.log(
-    `peak RSS capturing ${mib(total)} in ${seconds.toFixed(0)} s (${mib(total / seconds)}/s): ${mib(hwm)} (goal ≤ 150 MiB); ` +
+    `peak RSS capturing ${mib(total)} in ${seconds.toFixed(0)} s (${mib(total / seconds)}/s): ${mib(hwm)} (goal ≤ 100 MiB); ` +
       `RSS at 25/50/75/100%: ${[0.25, 0.5, 0.75, 0.999].map((f) => mib(at(f))).join(' / ')}`,
   );
   return hwm;
+}
+
+/**
+ * `version --client` of the release binary (what krew installs) ÷ `kubectl version --client`, by bench/startup.sh;
+ * BENCH_RELEASE_BINARY, else release/build/linux_amd64/kubectl-netdiag (`npm run release -- --platforms linux/amd64`).
+ */
+function startup(): number {
+  const binary =
+    process.env.BENCH_RELEASE_BINARY ?? path.join(root, 'release', 'build', 'linux_amd64', 'kubectl-netdiag');
+  const run = spawnSync('bash', [path.join(root, 'bench', 'startup.sh'), binary, '21'], {
+    encoding: 'utf8',
+    env: { ...process.env, GOAL: '1.5' },
+  });
+  process.stdout.write(run.stdout);
+  const ratio = /^ratio ([\d.]+)/m.exec(run.stdout)?.[1];
+  if (ratio === undefined) throw new Error(`bench/startup.sh ${binary}: ${run.stderr}`);
+  return Number(ratio);
 }
 
 async function main(): Promise<void> {
@@ -292,13 +368,23 @@ async function main(): Promise<void> {
     waitRunning(['load']);
     log(`load running against ${serverIp}`);
     await new Promise((r) => setTimeout(r, 3000));
-    const only = (process.env.BENCH_ONLY ?? 'throughput,ttfp,rss').split(',');
-    const tput = only.includes('throughput') ? await throughput() : NaN;
-    const ttfp = only.includes('ttfp') ? await timeToFirstPacket() : { plain: NaN, batched: NaN };
+    const only = (process.env.BENCH_ONLY ?? 'throughput,ttfp,rss,startup').split(',');
+    const tput = only.includes('throughput') ? await throughput() : undefined;
+    const ttfp = only.includes('ttfp') ? await timeToFirstPacket() : undefined;
     const rss = only.includes('rss') ? await peakRss() : NaN;
-    console.log(
-      `summary: throughput ratio ${tput.toFixed(3)} (≥ 0.95 ${tput >= 0.95 ? 'met' : 'NOT met'}), time-to-first-packet ratio ${ttfp.plain.toFixed(3)} (≤ 1.2 ${ttfp.plain <= 1.2 ? 'met' : 'NOT met'}; --no-immediate ${ttfp.batched.toFixed(3)}), peak RSS ${mib(rss)} (≤ 150 MiB ${rss <= 150 * 1024 ** 2 ? 'met' : 'NOT met'})`,
-    );
+    const startupRatio = only.includes('startup') ? startup() : NaN;
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    const parts: string[] = [];
+    for (const mode of MODES) {
+      if (ttfp)
+        parts.push(
+          `${mode} first packet ÷ by hand: fresh ${ttfp[mode].fresh.toFixed(2)} (≤ 0.6 ${verdict(ttfp[mode].fresh <= 0.6)}), again ${ttfp[mode].again.toFixed(2)} (≤ 0.5 ${verdict(ttfp[mode].again <= 0.5)})`,
+        );
+      if (tput) parts.push(`${mode} throughput ÷ raw ${tput[mode].toFixed(2)} (≥ 1.0 ${verdict(tput[mode] >= 1)})`);
+    }
+    parts.push(`peak RSS ${mib(rss)} (≤ 100 MiB ${verdict(rss <= 100 * 1024 ** 2)})`);
+    parts.push(`release binary start ÷ kubectl ${startupRatio.toFixed(2)} (≤ 1.5 ${verdict(startupRatio <= 1.5)})`);
+    console.log(`summary: ${parts.join('; ')}`);
   } finally {
     spawnSync('kubectl', ['delete', 'namespace', ns, '--wait=false'], { env });
   }

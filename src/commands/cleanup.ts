@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { outputFlag } from '../cli/flags.js';
@@ -6,9 +7,11 @@ import { formatTable, type TableColumn } from '../lib/output.js';
 import type { V1Pod } from '../kube/client.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
 import { MANAGED_SELECTOR, SESSION_LABEL } from '../kube/session.js';
+import { cleanUpKeptUploads, keptUploadsFile } from '../sniff/kept-uploads.js';
 
-/** One pod found by cleanup and what happened to it. */
+/** One helper pod or kept upload found by cleanup and what happened to it. */
 interface CleanupRow {
+  readonly what: 'helper pod' | 'uploaded tcpdump';
   readonly namespace: string;
   readonly name: string;
   readonly session: string;
@@ -20,8 +23,9 @@ interface CleanupRow {
 }
 
 const CLEANUP_COLUMNS: readonly TableColumn<CleanupRow>[] = [
+  { header: 'what', value: (row) => row.what },
   { header: 'namespace', value: (row) => row.namespace },
-  { header: 'pod', value: (row) => row.name },
+  { header: 'name', value: (row) => row.name },
   { header: 'session', value: (row) => row.session },
   { header: 'result', value: (row) => row.result },
   { header: 'node', value: (row) => row.node, wide: true },
@@ -39,9 +43,11 @@ export function cleanupRequirements(namespace: string | undefined): AccessRequir
 }
 
 export default class Cleanup extends NetdiagCommand {
-  static override summary = 'Delete helper pods that interrupted or crashed runs left behind.';
+  static override summary =
+    'Delete helper pods that interrupted or crashed runs left behind, and the tcpdumps upload mode keeps in containers.';
   static override description =
     'Finds pods labelled app.kubernetes.io/managed-by=kubectl-netdiag (in the namespace, or everywhere with -A) and deletes them. ' +
+    'Removes the static tcpdumps sniff --mode upload left in containers for the next capture (noted by this client; they also remove themselves 10 minutes after their last capture). ' +
     'Ephemeral containers cannot be removed from a pod; their processes are bounded by a timeout and exit on their own.';
   static override examples = [
     '<%= config.bin %> cleanup',
@@ -73,6 +79,7 @@ export default class Cleanup extends NetdiagCommand {
       Promise.all(
         pods.map(async (pod: V1Pod): Promise<CleanupRow> => {
           const base = {
+            what: 'helper pod' as const,
             namespace: pod.metadata?.namespace ?? '',
             name: pod.metadata?.name ?? '',
             session: pod.metadata?.labels?.[SESSION_LABEL] ?? '',
@@ -89,6 +96,27 @@ export default class Cleanup extends NetdiagCommand {
         }),
       ),
     );
+    const uploads = await this.progress.step('removing the tcpdumps upload mode kept in containers', () =>
+      cleanUpKeptUploads(
+        client,
+        keptUploadsFile(process.env, homedir()),
+        { context: client.contextName, namespace },
+        signal,
+      ),
+    );
+    for (const { entry, result, error } of uploads) {
+      rows.push({
+        what: 'uploaded tcpdump',
+        namespace: entry.namespace,
+        name: `${entry.pod}/${entry.container}:${entry.dir}`,
+        session: '',
+        node: '',
+        phase: '',
+        created: '',
+        result: result === 'removed' ? 'deleted' : result,
+        error,
+      });
+    }
     const empty = `nothing to clean up${namespace ? ` in namespace ${namespace}` : ''}`;
     process.stdout.write(
       renderData(format, { namespace: namespace ?? null, selector, pods: rows }, (wide) =>

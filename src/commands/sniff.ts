@@ -6,6 +6,7 @@ import { NetdiagCommand } from '../cli/command.js';
 import { usageError } from '../lib/errors.js';
 import { InterruptedError } from '../lib/signals.js';
 import { runSniff, type SniffOptions } from '../sniff/engine.js';
+import { keptUploadsFile } from '../sniff/kept-uploads.js';
 import type { RequestedMode } from '../sniff/mode.js';
 import { immediateByDefault, openOutput, type OutputSpec, type StdoutKind } from '../sniff/outputs.js';
 import { LiveStats, statsLines, summaryLines } from '../sniff/render.js';
@@ -83,6 +84,10 @@ export default class Sniff extends NetdiagCommand {
         'tcpdump --immediate-mode: deliver each packet at once instead of in blocks of up to 1 s. Default: on for --wireshark/--tshark and a piped stdout, off for files.',
       allowNo: true,
     }),
+    'include-self': Flags.boolean({
+      description:
+        "Keep the capture's own stream (runtime ↔ kubelet on loopback, kubelet ↔ API server) in node and hostNetwork captures; left out by default.",
+    }),
     resolve: Flags.boolean({
       description: 'Name resolution records (pod/Service names) in pcapng output.',
       default: true,
@@ -157,6 +162,8 @@ export default class Sniff extends NetdiagCommand {
       maxSizeBytes: flags['max-size'] === undefined ? undefined : parseSize(flags['max-size'], '--max-size'),
       podRunningTimeoutMs: parsePositiveDuration(flags['pod-running-timeout'], 'pod-running-timeout'),
       resolveNames: flags.resolve,
+      includeSelf: flags['include-self'],
+      keptUploadsFile: keptUploadsFile(process.env, homedir()),
     };
     if (!/^[A-Za-z0-9_.:@-]+$/.test(options.tcpdump.interface))
       throw usageError(

@@ -41,7 +41,7 @@ const MAGIC_MICROS_BE = Buffer.from([0xa1, 0xb2, 0xc3, 0xd4]);
  * A Transform that passes every chunk through unchanged (same Buffer objects, same order) and counts packets with
  * pcap-parser on a side copy. pcap-parser only knows the microsecond magic; for nanosecond captures the side copy's
  * magic is rewritten to the microsecond one, which is harmless because rates use the local clock, not packet
- * timestamps.
+ * timestamps. Emits 'first-packet' once, when the first packet has been counted.
  */
 export class CaptureStatsTap extends Transform {
   readonly target: string;
@@ -119,6 +119,7 @@ export class CaptureStatsTap extends Transform {
       this.samples.push({ at: now, packets: this.counters.packets, bytes: this.counters.bytes });
     }
     this.counters.packets++;
+    if (this.counters.packets === 1) this.emit('first-packet');
     this.counters.bytes += origLen;
     this.counters.capturedBytes += capLen;
     this.lastPacketAt = now;

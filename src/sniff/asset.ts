@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -44,6 +45,22 @@ export async function loadTcpdumpAsset(arch: TcpdumpArch, env: NodeJS.ProcessEnv
   const packageRoot = packageRootOf(import.meta.url);
   if (packageRoot === undefined) throw missing(arch, 'no package directory around this program');
   return readAsset(path.join(packageRoot, 'assets', key), arch);
+}
+
+let digests: Promise<Record<TcpdumpArch, string>> | undefined;
+
+/**
+ * SHA-256 (hex) of the static tcpdump per architecture, computed once per process; 'none' for one not shipped, which
+ * no file's digest equals. Upload mode reuses a tcpdump left in a container only when its digest is this one.
+ */
+export function tcpdumpDigests(): Promise<Record<TcpdumpArch, string>> {
+  const digest = (arch: TcpdumpArch) =>
+    loadTcpdumpAsset(arch).then(
+      (bytes) => createHash('sha256').update(bytes).digest('hex'),
+      () => 'none',
+    );
+  digests ??= Promise.all([digest('amd64'), digest('arm64')]).then(([amd64, arm64]) => ({ amd64, arm64 }));
+  return digests;
 }
 
 interface SeaModule {

@@ -8,6 +8,7 @@
  */
 import { environmentError, NetdiagError, usageError } from '../lib/errors.js';
 import { formatDuration } from '../lib/duration.js';
+import { PhaseClock } from '../lib/phases.js';
 import { InterruptedError } from '../lib/signals.js';
 import type { Progress } from '../lib/progress.js';
 import type { KubeClient } from '../kube/client.js';
@@ -37,7 +38,15 @@ import {
   type PodSecurityLevel,
   type RequestedMode,
 } from './mode.js';
-import { EphemeralCapture, NodeCapture, NodeHelpers, UploadCapture, type SnifferContext } from './modes.js';
+import {
+  EphemeralCapture,
+  inHostNetwork,
+  NodeCapture,
+  NodeHelpers,
+  UploadCapture,
+  type SnifferContext,
+} from './modes.js';
+import { describeExclusion, RUNTIME_STREAM_MARKER, type SelfStream } from './self.js';
 import { checkInterface } from './interfaces.js';
 import { collectNameRecords } from './names.js';
 import type { CaptureOutput } from './outputs.js';
@@ -67,6 +76,10 @@ export interface SniffOptions {
   readonly podRunningTimeoutMs: number;
   /** Name resolution records in pcapng output. */
   readonly resolveNames: boolean;
+  /** Keep the capture's own stream in host-network captures (src/sniff/self.ts); left out by default. */
+  readonly includeSelf: boolean;
+  /** Where upload mode notes the tcpdumps it keeps in containers, for `cleanup` (src/sniff/kept-uploads.ts). */
+  readonly keptUploadsFile: string;
 }
 
 export interface SniffSinks {
@@ -98,6 +111,8 @@ export interface SniffResult {
   readonly stopReason: StopReason;
   readonly stopDetail: string | undefined;
   readonly bytesWritten: number;
+  /** False when nothing was captured and the output was left as it was (a path this run created is removed). */
+  readonly written: boolean;
   /** From the first "listening" of a remote tcpdump to the end of the last one; 0 when none started. */
   readonly captureMs: number;
   /** A mid-capture failure (target deleted, connection lost): the file is valid and complete up to it; exit 3. */
@@ -240,6 +255,8 @@ export async function runSniff(
   signal: AbortSignal,
 ): Promise<SniffResult> {
   const { progress } = sinks;
+  const clock = new PhaseClock((line) => progress.debug(line));
+  clock.mark('start');
   const targets = await progress.step('resolving the capture target', () =>
     resolveTargets(client, options.target, {
       namespace: options.namespace,
@@ -248,13 +265,29 @@ export async function runSniff(
       signal,
     }),
   );
+  clock.mark('resolve');
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
   const helperNamespace = options.helperNamespace ?? (await defaultHelperNamespace(client, podTargets, signal));
-  let facts = await progress.step('preflight: permissions and PodSecurity', () =>
-    gatherModeFacts(client, targets, helperNamespace, signal),
+  const hostTargets = targets.filter(inHostNetwork);
+  const [preflightFacts, selfStream] = await progress.step('preflight: permissions and PodSecurity', () =>
+    Promise.all([
+      gatherModeFacts(client, targets, helperNamespace, signal),
+      hostTargets.length > 0 && !options.includeSelf
+        ? learnSelfStream(client, [...new Set(hostTargets.map((t) => t.nodeName))], progress, signal)
+        : undefined,
+    ]),
   );
+  let facts = preflightFacts;
+  clock.mark('preflight');
   let choice = selectMode(options.mode, facts);
   progress.info(`mode: ${choice.reason}`);
+  if (selfStream) {
+    for (const target of hostTargets) {
+      // Only the node-mode helper shares the host's PID namespace, where the runtime's streaming port can be found.
+      const loopback = choice.mode === 'node' || target.kind === 'node';
+      progress.info(describeExclusion(selfStream, target.nodeName, loopback));
+    }
+  }
   if (options.tcpdump.interface !== 'any' && podTargets.length > 0) {
     await Promise.all(podTargets.map((target) => checkInterface(client, target, options.tcpdump.interface, signal)));
   }
@@ -273,6 +306,8 @@ export async function runSniff(
     podRunningTimeoutMs: options.podRunningTimeoutMs,
     helperImage: options.helperImage,
     tcpdumpImage: options.tcpdumpImage,
+    selfStream,
+    keptUploads: { file: options.keptUploadsFile, context: client.contextName },
   };
   // Every sniffer ever created, so the ones of a mode admission refused are cleaned up too.
   const created: Sniffer[] = [];
@@ -310,8 +345,9 @@ export async function runSniff(
         progress.info(`mode: ${choice.reason}`);
       }
     }
-    const result = await capture(client, sniffers, output, format, options, sinks, signal, names, choice);
-    captured = result.bytesWritten > 0;
+    clock.mark('setup');
+    const result = await capture(client, sniffers, output, format, options, sinks, signal, names, choice, clock);
+    captured = result.written;
     return result;
   } catch (err) {
     if (isInterrupt(err)) {
@@ -329,6 +365,45 @@ export async function runSniff(
       );
     }
   }
+}
+
+/**
+ * What the API tells about the capture's own stream on `nodes`: each kubelet's port and the API server's addresses.
+ * A question the user may not ask (no get on nodes, no list on EndpointSlices in default) leaves that part unknown,
+ * with a warning: the capture then includes that leg.
+ */
+async function learnSelfStream(
+  client: KubeClient,
+  nodes: readonly string[],
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<SelfStream> {
+  const unknown = (what: string) => (err: unknown) => {
+    if (signal.aborted) throw signal.reason;
+    progress.warn(
+      `cannot tell the capture's own stream apart (${what}: ${(err as Error).message}); it is captured too`,
+    );
+    return undefined;
+  };
+  const [ports, slices] = await Promise.all([
+    Promise.all(
+      nodes.map((name) =>
+        client
+          .readNode(name, { signal })
+          .then((node) => [name, node.status?.daemonEndpoints?.kubeletEndpoint?.Port] as const)
+          .catch(unknown(`node ${name}`)),
+      ),
+    ),
+    client
+      .listEndpointSlices('default', { labelSelector: 'kubernetes.io/service-name=kubernetes' }, { signal })
+      .catch(unknown('the kubernetes Service')),
+  ]);
+  const kubeletPorts = new Map<string, number>();
+  for (const entry of ports) if (entry?.[1] !== undefined) kubeletPorts.set(entry[0], entry[1]);
+  const apiServers = [
+    ...new Set((slices ?? []).flatMap((slice) => (slice.endpoints ?? []).flatMap((e) => e.addresses ?? []))),
+  ];
+  return { kubeletPorts, apiServers };
 }
 
 async function defaultHelperNamespace(
@@ -360,6 +435,7 @@ async function capture(
   signal: AbortSignal,
   names: Promise<{ records: { ip: string; name: string }[]; notes: string[] }> | undefined,
   choice: ModeChoice,
+  clock: PhaseClock,
 ): Promise<SniffResult> {
   const { progress } = sinks;
   const stop = new AbortController();
@@ -377,6 +453,12 @@ async function capture(
     sniffer,
     tap: new CaptureStatsTap({ target: targetLabel(sniffer.target) }),
   }));
+  // The output replaces what its path held only once there is a packet to put there (src/lib/owned-output.ts).
+  const commitOutput = () => {
+    clock.mark('first packet');
+    output.commit().catch((err: unknown) => requestStop('output-gone', (err as Error).message));
+  };
+  for (const entry of running) entry.tap.once('first-packet', commitOutput);
   let limiter: PcapRecordAligner | ChunkLimit;
   let merger: PcapngMerger | undefined;
   if (format === 'pcap') {
@@ -422,6 +504,7 @@ async function capture(
   let durationTimer: NodeJS.Timeout | undefined;
   let listeningAt: number | undefined;
   const armDuration = () => {
+    clock.mark('exec');
     listeningAt ??= Date.now();
     if (options.durationMs === undefined || durationTimer !== undefined) return;
     durationTimer = setTimeout(() => requestStop('duration', formatDuration(options.durationMs!)), options.durationMs);
@@ -466,9 +549,27 @@ async function capture(
   signal.removeEventListener('abort', onSignal);
   merger?.close();
   await outputDone;
-  await output.finish();
+  const packets = running.reduce((sum, r) => sum + r.tap.snapshot().packets, 0);
+  // Without a packet the output keeps what it had, unless the capture ran to its own end: an empty capture of a
+  // --duration is a result. Stopped, failed or lost before the first packet, it replaces nothing.
+  const ranToItsEnd =
+    listeningAt !== undefined &&
+    ['completed', 'duration', 'max-size'].includes(stopReason) &&
+    running.every((r) => r.error === undefined && r.result !== undefined && r.result.exitCode <= 0);
+  const written = packets > 0 || ranToItsEnd;
+  if (written) await output.finish();
+  else await output.discard();
   sinks.onStats?.(running.map((r) => r.tap.snapshot()));
 
+  for (const entry of running) {
+    const ports = new RegExp(`^${RUNTIME_STREAM_MARKER} 127\\.0\\.0\\.1 ([\\d ]+)$`, 'm').exec(
+      entry.result?.stderr ?? '',
+    );
+    const label = targetLabel(entry.sniffer.target);
+    if (ports) progress.debug(`${label}: left out the runtime streaming server on 127.0.0.1 port(s) ${ports[1]}`);
+    else if (entry.result?.stderr.includes(`${RUNTIME_STREAM_MARKER} none`))
+      progress.warn(`${label}: no container runtime listens on 127.0.0.1; the loopback leg of the stream was captured`);
+  }
   const summaries: TargetSummary[] = running.map((entry) => {
     const snap = entry.tap.snapshot();
     return {
@@ -497,7 +598,7 @@ async function capture(
     );
   }
   const failure = await explainFailures(client, running, sinks, stopReason);
-  if (failure && bytesWritten === 0) throw failure;
+  if (failure && !written) throw failure;
   if (failure) stopReason = 'failed';
   return {
     mode: choice.mode,
@@ -507,7 +608,8 @@ async function capture(
     targets: summaries,
     stopReason,
     stopDetail,
-    bytesWritten,
+    bytesWritten: written ? bytesWritten : 0,
+    written,
     captureMs,
     failure,
   };

@@ -11,9 +11,12 @@ import { ensureEphemeralContainer } from '../kube/ephemeral.js';
 import { execCapture, execInPod } from '../kube/exec.js';
 import { startHelperPod } from '../kube/pods.js';
 import type { RunSession } from '../kube/session.js';
-import { archFromUname, loadTcpdumpAsset, type TcpdumpArch } from './asset.js';
+import { archFromUname, loadTcpdumpAsset, tcpdumpDigests, type TcpdumpArch } from './asset.js';
+import { rememberUpload } from './kept-uploads.js';
+import { formatDuration } from '../lib/duration.js';
 import { runRemoteCapture, type CaptureControl, type RemoteCaptureResult, type Sniffer } from './capture.js';
 import type { EphemeralPrivileges } from './mode.js';
+import { excludeApiLeg, runtimeStreamArgv, type SelfStream } from './self.js';
 import type { CaptureTarget, NodeCaptureTarget, PodCaptureTarget } from './resolve.js';
 import { targetLabel } from './resolve.js';
 import {
@@ -24,6 +27,9 @@ import {
   tcpdumpArgv,
   type TcpdumpSpec,
   uploadArgv,
+  UPLOAD_DIR_NAME,
+  UPLOAD_KEEP_SECONDS,
+  UPLOAD_START_WINDOW_SECONDS,
 } from './tcpdump.js';
 
 /** The fix of a capture container or helper pod that did not run in time. */
@@ -42,6 +48,20 @@ export interface SnifferContext {
   readonly helperImage: string;
   /** Image of the ephemeral capture container (needs sh, tcpdump, date, sleep). */
   readonly tcpdumpImage: string;
+  /** The capture's own stream, left out of host-network captures; undefined with --include-self. */
+  readonly selfStream: SelfStream | undefined;
+  /** Where this client notes the tcpdumps upload mode keeps in containers (for `cleanup`), and its context. */
+  readonly keptUploads: { readonly file: string; readonly context: string };
+}
+
+/** Whether a capture of `target` runs in its node's network namespace, where it sees its own stream. */
+export const inHostNetwork = (target: CaptureTarget): boolean => target.kind === 'node' || target.hostNetwork;
+
+/** The tcpdump spec for `target`: the run's, with the API leg of the capture's own stream left out on the host. */
+function tcpdumpSpecFor(target: CaptureTarget, ctx: SnifferContext): TcpdumpSpec {
+  return ctx.selfStream && inHostNetwork(target)
+    ? excludeApiLeg(ctx.tcpdump, ctx.selfStream, target.nodeName)
+    : ctx.tcpdump;
 }
 
 /** Lease/heartbeat directory inside netdiag's own containers. */
@@ -106,7 +126,7 @@ export class EphemeralCapture implements Sniffer {
     const command = boundedCaptureArgv(
       'sh',
       { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR },
-      tcpdumpArgv('tcpdump', this.ctx.tcpdump),
+      tcpdumpArgv('tcpdump', tcpdumpSpecFor(this.target, this.ctx)),
     );
     return runRemoteCapture(
       this.ctx.client,
@@ -127,7 +147,7 @@ export class EphemeralCapture implements Sniffer {
 
 /**
  * Node-mode helper pods, one per node, shared by every target on that node: privileged with hostPID (to enter a
- * container's network namespace) or hostNetwork (to capture the node itself).
+ * container's network namespace), and with hostNetwork to capture the node itself.
  */
 export class NodeHelpers {
   private readonly pods = new Map<string, Promise<string>>();
@@ -150,7 +170,8 @@ export class NodeHelpers {
           nodeName,
           image: this.ctx.helperImage,
           purpose: hostNetwork ? 'sniff-host' : 'sniff',
-          hostPID: !hostNetwork,
+          // hostPID also on the host network: it finds the runtime's streaming port (src/sniff/self.ts).
+          hostPID: true,
           hostNetwork,
           privileged: true,
           // The kubelet kills the helper after the capture's bound whatever happens to this client.
@@ -190,18 +211,22 @@ export class NodeCapture implements Sniffer {
         'wait until it runs, or use --mode ephemeral',
       );
     }
-    const hostNetwork = this.target.kind === 'node' || this.target.hostNetwork;
-    this.helper = await this.helpers.helperFor(this.target.nodeName, hostNetwork, signal);
+    this.helper = await this.helpers.helperFor(this.target.nodeName, inHostNetwork(this.target), signal);
     this.ctx.progress.info(`helper pod ${this.helpers.namespace}/${this.helper} runs on ${this.target.nodeName}`);
   }
 
   start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
     if (this.helper === undefined) throw new Error('NodeCapture.start before setup');
-    const tcpdump = tcpdumpArgv('tcpdump', this.ctx.tcpdump);
-    const inNamespace =
-      this.target.kind === 'node' || this.target.hostNetwork
-        ? tcpdump
-        : nsenterArgv((this.target as PodCaptureTarget).containerId ?? '', tcpdump);
+    const spec = tcpdumpSpecFor(this.target, this.ctx);
+    let inNamespace: string[];
+    if (!inHostNetwork(this.target)) {
+      inNamespace = nsenterArgv((this.target as PodCaptureTarget).containerId ?? '', tcpdumpArgv('tcpdump', spec));
+    } else if (this.ctx.selfStream) {
+      // The loopback leg's port is only known on the node: the helper (hostPID) finds it and adds it to the filter.
+      inNamespace = runtimeStreamArgv(spec.filter, tcpdumpArgv('tcpdump', { ...spec, filter: undefined }));
+    } else {
+      inNamespace = tcpdumpArgv('tcpdump', spec);
+    }
     const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR }, inNamespace);
     return runRemoteCapture(
       this.ctx.client,
@@ -225,20 +250,29 @@ export interface UploadCheck {
   /** CAP_NET_RAW in the effective set. */
   readonly netRaw: boolean;
   readonly hasTools: boolean;
+  /** The container holds a tcpdump uploaded earlier with the right checksum (and the probe extended its lease). */
+  readonly cached: boolean;
 }
 
 /**
- * Probes the target container: prints `machine=`, `tar=`, `dir=`, `uid=`, `capeff=`, `tools=` lines. Constant
- * script, no user input.
+ * Probes the target container: prints `machine=`, `tar=`, `dir=`, `uid=`, `capeff=`, `tools=` lines, and `cached=yes`
+ * when the first writable directory holds a tcpdump uploaded earlier whose watchdog still runs and whose SHA-256 is
+ * $1 (amd64) or $2 (arm64), for this machine; reusing it, the probe extends its lease by $3 seconds so the watchdog
+ * cannot remove it before the capture starts. Constant script; its arguments are hex digests and a number.
  */
 export const UPLOAD_PROBE_SCRIPT = [
-  'echo "machine=$(uname -m 2>/dev/null)"',
+  'm=$(uname -m 2>/dev/null); echo "machine=$m"',
   'command -v tar >/dev/null 2>&1 && echo tar=yes || echo tar=no',
   'for d in /tmp /var/tmp /dev/shm "$HOME"; do',
   '  [ -n "$d" ] && [ -d "$d" ] && [ -w "$d" ] && { echo "dir=$d"; break; }',
   'done',
   'echo "uid=$(id -u 2>/dev/null)"',
   'echo "capeff=$(grep CapEff /proc/self/status 2>/dev/null | cut -f2)"',
+  `c="\${d%/}/${UPLOAD_DIR_NAME}"; case $m in aarch64|arm64|armv8l) want=$2 ;; *) want=$1 ;; esac`,
+  'if [ -n "$want" ] && [ -x "$c/tcpdump" ] && kill -0 "$(cat "$c/watchdog.pid" 2>/dev/null)" 2>/dev/null &&',
+  '  [ "$(sha256sum "$c/tcpdump" 2>/dev/null | cut -d" " -f1)" = "$want" ]; then',
+  '  echo $(( $(date +%s) + $3 )) > "$c/.reuse" && mv -f "$c/.reuse" "$c/capture.reuse" && echo cached=yes',
+  'fi',
   'for t in date sleep cat kill mv; do command -v $t >/dev/null 2>&1 || { echo tools=no; exit 0; }; done; echo tools=yes',
 ].join('\n');
 
@@ -265,6 +299,7 @@ export function parseUploadProbe(output: string): UploadCheck {
     uid: uidText !== undefined && /^\d+$/.test(uidText) ? Number(uidText) : undefined,
     netRaw,
     hasTools: values.get('tools') === 'yes',
+    cached: values.get('cached') === 'yes',
   };
 }
 
@@ -308,9 +343,21 @@ export class UploadCapture implements Sniffer {
 
   async setup(signal: AbortSignal): Promise<void> {
     const label = targetLabel(this.target);
+    const digests = await tcpdumpDigests();
     let probe;
     try {
-      probe = await this.exec(['sh', '-c', UPLOAD_PROBE_SCRIPT], signal);
+      probe = await this.exec(
+        [
+          'sh',
+          '-c',
+          UPLOAD_PROBE_SCRIPT,
+          'netdiag-probe',
+          digests.amd64,
+          digests.arm64,
+          String(UPLOAD_START_WINDOW_SECONDS),
+        ],
+        signal,
+      );
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       throw environmentError(
@@ -326,11 +373,14 @@ export class UploadCapture implements Sniffer {
         'use --mode ephemeral or --mode node',
       );
     }
-    const binary = await loadTcpdumpAsset(check.arch);
-    const dir = `${check.writableDir.replace(/\/$/, '')}/netdiag-${this.ctx.session.id}`;
+    const dir = `${check.writableDir.replace(/\/$/, '')}/${UPLOAD_DIR_NAME}`;
     this.dir = dir;
-    // Registered before the upload so an interrupted upload is removed too.
-    this.ctx.session.onCleanup(`remove ${dir} from ${label}`, () => this.cleanup());
+    if (check.cached) {
+      this.ctx.progress.info(`reusing the static tcpdump uploaded earlier to ${label}:${dir} (same SHA-256)`);
+      await this.noteKept(dir);
+      return;
+    }
+    const binary = await loadTcpdumpAsset(check.arch);
     const archive = pack();
     archive.entry({ name: 'tcpdump', mode: 0o755, size: binary.length, mtime: new Date(0) }, binary);
     archive.finalize();
@@ -346,27 +396,27 @@ export class UploadCapture implements Sniffer {
       signal,
     });
     if (upload.exitCode !== 0) {
+      const message = Buffer.concat(stderr).toString('utf8').trim();
       throw environmentError(
-        `uploading tcpdump to ${label} failed: ${Buffer.concat(stderr).toString('utf8').trim() || `tar exited ${upload.exitCode}`}`,
+        upload.exitCode === 2
+          ? `the uploaded tcpdump does not run in ${label}: ${message}`
+          : `uploading tcpdump to ${label} failed: ${message || `tar exited ${upload.exitCode}`}`,
         'use --mode ephemeral or --mode node',
       );
     }
-    const version = await this.exec([`${dir}/tcpdump`, '--version'], signal);
-    if (version.exitCode !== 0) {
-      throw environmentError(
-        `the uploaded tcpdump does not run in ${label}: ${version.stderr.trim()}`,
-        'use --mode ephemeral or --mode node',
-      );
-    }
-    this.ctx.progress.info(`uploaded static tcpdump (linux/${check.arch}, ${binary.length} bytes) to ${label}:${dir}`);
+    await this.noteKept(dir);
+    this.ctx.progress.info(
+      `uploaded static tcpdump (linux/${check.arch}, ${binary.length} bytes) to ${label}:${dir}; kept ${formatDuration(UPLOAD_KEEP_SECONDS * 1000)} after the capture for the next one (\`kubectl netdiag cleanup\` removes it)`,
+    );
   }
 
   start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
     if (this.dir === undefined) throw new Error('UploadCapture.start before setup');
     const command = boundedCaptureArgv(
       'sh',
-      { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir, idleGraceSeconds: 0 },
-      tcpdumpArgv(`${this.dir}/tcpdump`, this.ctx.tcpdump),
+      // The upload's watchdog removes the directory once this lease has run out (src/sniff/tcpdump.ts).
+      { limitSeconds: this.ctx.limitSeconds, stateDir: this.dir, idleGraceSeconds: UPLOAD_KEEP_SECONDS },
+      tcpdumpArgv(`${this.dir}/tcpdump`, tcpdumpSpecFor(this.target, this.ctx)),
     );
     return runRemoteCapture(
       this.ctx.client,
@@ -376,13 +426,23 @@ export class UploadCapture implements Sniffer {
     );
   }
 
-  async cleanup(): Promise<void> {
-    const dir = this.dir;
-    if (dir === undefined) return;
-    this.dir = undefined;
-    await this.exec(['rm', '-rf', dir], AbortSignal.timeout(15_000)).catch(() => {
-      this.ctx.progress.warn(`could not remove ${dir} from ${targetLabel(this.target)}; remove it by hand`);
-    });
+  /** The upload stays for the next capture; its watchdog bounds it, and `cleanup` knows it from {@link noteKept}. */
+  async cleanup(): Promise<void> {}
+
+  /** Notes the upload for `cleanup` as soon as it exists, so a client killed mid-capture has noted it too. */
+  private async noteKept(dir: string): Promise<void> {
+    const { file, context } = this.ctx.keptUploads;
+    await rememberUpload(file, {
+      context,
+      namespace: this.target.namespace,
+      pod: this.target.pod,
+      container: this.target.container,
+      dir,
+      // The latest its watchdog removes it: the capture's bound, then the keep period.
+      keptUntil: new Date(Date.now() + (this.ctx.limitSeconds + UPLOAD_KEEP_SECONDS + 60) * 1000).toISOString(),
+    }).catch((err: unknown) =>
+      this.ctx.progress.debug(`could not note the kept upload in ${file}: ${(err as Error).message}`),
+    );
   }
 }
 

@@ -4,10 +4,9 @@
  * pipe), `gone` resolves, writes are discarded instead of stalling the exec streams, and the engine stops the capture.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { environmentError, usageError } from '../lib/errors.js';
+import { openOwnedFile } from '../lib/owned-output.js';
 import { viewerArgv, type ViewerKind } from './viewer.js';
 
 export type OutputSpec =
@@ -40,9 +39,14 @@ export interface CaptureOutput {
   readonly stream: Writable;
   /** Resolves with a reason when the consumer went away before the capture ended. */
   readonly gone: Promise<string>;
-  /** Ends the stream and waits until the consumer has everything (file closed, tshark done). */
+  /**
+   * The first packet arrived: a file output may now replace what the path held. Until then bytes are held back, so a
+   * run that fails or is stopped before capturing anything leaves an existing file as it was.
+   */
+  commit(): Promise<void>;
+  /** Ends the stream (committing) and waits until the consumer has everything (file closed, tshark done). */
   finish(): Promise<void>;
-  /** Removes a file output (a capture that failed before capturing anything leaves nothing behind). */
+  /** Nothing was captured: a file this run created is removed, an existing file or a device is left as it was. */
   discard(): Promise<void>;
 }
 
@@ -104,28 +108,20 @@ class ConsumerGate extends Writable {
   }
 }
 
-function fileOutput(path: string): CaptureOutput {
-  const file = createWriteStream(path);
-  const opened = new Promise<void>((resolve, reject) => {
-    file.once('open', () => resolve());
-    file.once('error', (err) =>
-      reject(environmentError(`cannot write ${path}: ${err.message}`, 'pick a writable path with -o')),
-    );
-  });
-  // Surface an unwritable path before anything is created in the cluster.
-  void opened.catch(() => undefined);
-  const gate = new ConsumerGate(file, (err) => `cannot write ${path}: ${err?.message ?? 'closed'}`);
+/** A file output owns only what it creates (src/lib/owned-output.ts): see {@link CaptureOutput.commit}. */
+async function fileOutput(path: string): Promise<CaptureOutput> {
+  const file = await openOwnedFile(path, 'pick a writable path with -o');
+  const gate = new ConsumerGate(file.stream, (err) => `cannot write ${path}: ${err?.message ?? 'closed'}`);
   return {
     description: path,
     stream: gate,
     gone: gate.gone,
-    finish: () => finishGate(gate, file),
+    commit: () => file.commit(),
+    finish: () => finishGate(gate, file.stream),
     discard: async () => {
       gate.destroy();
-      file.destroy();
-      await rm(path, { force: true });
+      await file.abandon();
     },
-    ...{ opened },
   };
 }
 
@@ -150,6 +146,7 @@ function stdoutOutput(): CaptureOutput {
         );
         gate.end();
       }),
+    commit: async () => undefined,
     discard: async () => undefined,
   };
 }
@@ -174,6 +171,7 @@ function viewerOutput(spec: Extract<OutputSpec, { kind: 'viewer' }>): CaptureOut
     description: spec.viewer,
     stream: gate,
     gone,
+    commit: async () => undefined,
     finish: async () => {
       await finishGate(gate, stdin);
       // tshark prints the last packets after its input ends; a Wireshark window stays open for the user.
@@ -221,6 +219,9 @@ function teeOutput(outputs: readonly CaptureOutput[]): CaptureOutput {
     description: outputs.map((o) => o.description).join(' + '),
     stream: tee,
     gone: Promise.race(outputs.map((o) => o.gone)),
+    commit: async () => {
+      await Promise.all(outputs.map((o) => o.commit()));
+    },
     finish: async () => {
       await new Promise<void>((resolve) => tee.end(() => resolve()));
       await Promise.all(outputs.map((o) => o.finish()));
@@ -231,15 +232,23 @@ function teeOutput(outputs: readonly CaptureOutput[]): CaptureOutput {
   };
 }
 
-/** Opens the outputs; a file that cannot be created fails here, before anything is created in the cluster. */
+/** Opens the outputs; a file that cannot be written fails here, before anything is created in the cluster. */
 export async function openOutput(specs: readonly OutputSpec[]): Promise<CaptureOutput> {
   if (specs.length === 0) throw usageError('no output', 'give -o FILE, -o -, --wireshark or --tshark');
-  const outputs = specs.map((spec) =>
-    spec.kind === 'file' ? fileOutput(spec.path) : spec.kind === 'stdout' ? stdoutOutput() : viewerOutput(spec),
-  );
-  for (const output of outputs) {
-    const opened = (output as { opened?: Promise<void> }).opened;
-    if (opened) await opened;
+  const outputs: CaptureOutput[] = [];
+  try {
+    for (const spec of specs) {
+      outputs.push(
+        spec.kind === 'file'
+          ? await fileOutput(spec.path)
+          : spec.kind === 'stdout'
+            ? stdoutOutput()
+            : viewerOutput(spec),
+      );
+    }
+  } catch (err) {
+    await Promise.all(outputs.map((o) => o.discard()));
+    throw err;
   }
   return outputs.length === 1 ? outputs[0]! : teeOutput(outputs);
 }

@@ -55,9 +55,12 @@ export function summaryLines(result: SniffResult): string[] {
     result.stopDetail && result.stopReason !== 'interrupted' && result.stopReason !== 'duration'
       ? `: ${result.stopDetail}`
       : '';
+  const where = result.written
+    ? ` → ${result.output} (${result.format}, ${formatBytes(result.bytesWritten)})`
+    : `; nothing written to ${result.output}`;
   lines.push(
-    `captured ${packets} packets (${formatBytes(bytes)}) from ${result.targets.length} target${result.targets.length === 1 ? '' : 's'} in ${formatDuration(Math.round(result.captureMs / 100) * 100)} ` +
-      `→ ${result.output} (${result.format}, ${formatBytes(result.bytesWritten)}); kernel dropped ${dropped}; ${result.mode} mode; ${STOP_TEXT[result.stopReason]}${detail}`,
+    `captured ${packets} packets (${formatBytes(bytes)}) from ${result.targets.length} target${result.targets.length === 1 ? '' : 's'} in ${formatDuration(Math.round(result.captureMs / 100) * 100)}` +
+      `${where}; kernel dropped ${dropped}; ${result.mode} mode; ${STOP_TEXT[result.stopReason]}${detail}`,
   );
   return lines;
 }

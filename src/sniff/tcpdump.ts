@@ -60,15 +60,15 @@ export const HEARTBEAT_LINE = '\n';
  *  - the hard limit passes.
  * It keeps a lease file `capture.<pid>` in the state directory holding "alive until": the capture's deadline while
  * it runs, the idle grace after it ends. The idle process of a netdiag ephemeral container lives only while some
- * lease is in the future (see IDLE_SCRIPT), so reused containers stay bounded too.
+ * lease is in the future (see IDLE_SCRIPT), and so does the watchdog of an uploaded tcpdump (see UPLOAD_SCRIPT), so
+ * reused containers and kept uploads stay bounded too.
  *
  * When the capture has ended it writes {@link CAPTURE_END_MARKER} on stderr (after tcpdump's statistics) and stays
  * until the client closes stdin, at most the heartbeat timeout: the exec stream ends only when the process does,
  * and an exec stream that ends while the API server or kubelet still holds stdout the client has not read yet
  * can lose that tail (kubernetes#124571). The client closes stdin once it has received as many packets as tcpdump
- * says it captured. With an idle grace of 0 nothing reuses the directory (upload mode: it holds the uploaded tcpdump
- * for this run only) and the wrapper removes it, so a client killed mid-capture leaves nothing in the container. The wrapper exits with the
- * capture's status so tcpdump's own errors (bad filter, unknown interface) reach the client.
+ * says it captured. With an idle grace of 0 nothing reuses the directory and the wrapper removes it. The wrapper
+ * exits with the capture's status so tcpdump's own errors (bad filter, unknown interface) reach the client.
  */
 export const CAPTURE_WRAPPER_SCRIPT = [
   'limit=$1; dir=$2; hbmax=$3; grace=$4; shift 4',
@@ -155,26 +155,40 @@ export function idleArgv(stateDir: string, idleSeconds: number): string[] {
 
 /** How long an uploaded tcpdump waits in its container for the capture that uses it before it removes itself. */
 export const UPLOAD_START_WINDOW_SECONDS = 300;
+/**
+ * How long an uploaded tcpdump stays in its container after its last capture ended, for the next run on the same
+ * container to reuse (a second capture of the same pod then starts without uploading); `cleanup` removes it sooner.
+ */
+export const UPLOAD_KEEP_SECONDS = 600;
+/** The uploaded tcpdump's directory, under the container's first writable directory. */
+export const UPLOAD_DIR_NAME = 'netdiag-tcpdump';
 
 /**
- * Upload mode's upload: extracts the tar archive on stdin into $1. A cut upload (client killed, connection lost)
- * ends tar with an error and the partial directory goes with it. A complete one leaves a watchdog behind, because
- * the capture wrapper (which removes the directory when its capture ends or its client is gone) only starts with
- * the next exec: were the client killed in between, nothing else would ever remove the directory. The watchdog
- * exits as soon as a capture lease appears or the directory is gone, and removes the directory when neither
- * happened within $2 seconds. Its output goes to /dev/null: an exec stream ends only when every holder of its
- * stdout and stderr has closed them.
+ * Upload mode's upload: extracts the tar archive on stdin into $1 and checks that the binary runs there (a noexec
+ * /tmp, a wrong architecture). A cut upload (client killed, connection lost) ends tar with an error and the partial
+ * directory goes with it. A complete one gets a lease of $2 seconds (for the capture that follows) and a watchdog
+ * that lives as long as the directory does: it removes the directory once no lease in it is in the future, so an
+ * upload is removed at most $2 seconds after it was made when no capture starts (client killed in between), and
+ * UPLOAD_KEEP_SECONDS after its last capture ended. Its pid is in watchdog.pid: the probe reuses an upload only when
+ * its watchdog still runs. Its output goes to /dev/null: an exec stream ends only when every holder of its stdout and
+ * stderr has closed them.
  */
 export const UPLOAD_SCRIPT = [
   'dir=$1; window=$2',
   'mkdir -p "$dir" && tar -xf - -C "$dir" || { rm -rf "$dir"; exit 1; }',
-  '( i=0',
-  '  while [ "$i" -lt "$window" ]; do',
-  '    [ -d "$dir" ] || exit 0',
-  '    for f in "$dir"/capture.[0-9]*; do [ -e "$f" ] && exit 0; done',
-  '    sleep 1; i=$((i + 1))',
-  '  done',
-  '  rm -rf "$dir" ) </dev/null >/dev/null 2>&1 &',
+  'if ! "$dir/tcpdump" --version >/dev/null 2>"$dir/.version"; then cat "$dir/.version" >&2; rm -rf "$dir"; exit 2; fi',
+  'rm -f "$dir/.version"',
+  'echo $(( $(date +%s) + window )) > "$dir/.lease" && mv -f "$dir/.lease" "$dir/capture.upload"',
+  '( while [ -d "$dir" ]; do',
+  '    now=$(date +%s); alive=',
+  '    for f in "$dir"/capture.*; do',
+  '      [ -e "$f" ] || continue; v=$(cat "$f" 2>/dev/null)',
+  '      if [ -z "$v" ] || [ "$v" -gt "$now" ]; then alive=1; fi',
+  '    done',
+  '    [ -n "$alive" ] || { rm -rf "$dir"; exit 0; }',
+  '    sleep 2',
+  '  done ) </dev/null >/dev/null 2>&1 &',
+  'echo $! > "$dir/watchdog.pid"',
 ].join('\n');
 
 export function uploadArgv(dir: string, windowSeconds = UPLOAD_START_WINDOW_SECONDS): string[] {
@@ -225,7 +239,7 @@ export function tcpdumpErrorLines(stderr: string): string[] {
     .filter(
       (line) =>
         line !== '' &&
-        !/^(listening on|tcpdump: (verbose output|listening|data link type)|\d+ packets? (captured|received|dropped)|netdiag-capture-end )/.test(
+        !/^(listening on|tcpdump: (verbose output|listening|data link type)|\d+ packets? (captured|received|dropped)|netdiag-capture-end |netdiag-self-exclusion )/.test(
           line,
         ) &&
         !/^Warning: /i.test(line),

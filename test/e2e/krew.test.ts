@@ -112,6 +112,19 @@ describe('release archives', { timeout: 3_600_000 }, () => {
     }
   });
 
+  it('the linux/arm64 executable runs under qemu-aarch64-static: version --client', async () => {
+    const arm64 = PLATFORMS.find((p) => p.os === 'linux' && p.arch === 'arm64')!;
+    const binary = path.join(work, 'extract', 'linux_arm64', arm64.bin);
+    assert.ok(existsSync(binary), `${binary} extracted by the test above`);
+    // User-mode emulation runs V8's arm64 JIT instruction by instruction: slow, but it runs the real binary.
+    const { stdout } = await run('qemu-aarch64-static', [binary, 'version', '--client', '-o', 'json'], {
+      timeout: 300_000,
+    });
+    const client = (JSON.parse(stdout) as { client: { version: string; platform: string } }).client;
+    assert.equal(client.version, VERSION.slice(1));
+    assert.equal(client.platform, 'linux/arm64', 'Node reports the emulated CPU');
+  });
+
   it("passes krew's validate-krew-manifest, which installs every platform's archive", async () => {
     const server: Server = createServer((req, res) => {
       const file = path.join(releaseDir, path.basename(decodeURIComponent(req.url ?? '/')));

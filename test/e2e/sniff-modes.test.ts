@@ -61,13 +61,29 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.deepEqual(managedPods(), []);
   });
 
-  it('upload mode streams a static tcpdump into the container, captures, and removes it', async () => {
+  it('upload mode uploads a static tcpdump once, reuses it on the next run, and cleanup removes it', async () => {
     const file = path.join(dir, 'upload.pcap');
-    const run = await sniffDnsloop(ns, '--mode', 'upload', '-f', 'port 53', '-o', file, '--duration', '8s', '-v');
+    const run = await sniffDnsloop(ns, '--mode', 'upload', '-f', 'port 53', '-o', file, '--duration', '6s', '-v');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /uploaded static tcpdump \(linux\/amd64/);
     assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
-    assert.equal(uploadLeftovers(ns, 'dnsloop'), '', 'binary directory removed and no tcpdump left');
+    assert.doesNotMatch(uploadLeftovers(ns, 'dnsloop'), /tcpdump -U/, 'no tcpdump left running');
+    assert.match(uploadLeftovers(ns, 'dnsloop'), /^\/tmp\/netdiag-tcpdump$/m, 'the binary is kept for the next run');
+
+    const again = await sniffDnsloop(ns, '--mode', 'upload', '-f', 'port 53', '-o', file, '--duration', '3s');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /reusing the static tcpdump uploaded earlier to .*\/tmp\/netdiag-tcpdump \(same SHA-256\)/,
+    );
+    assert.doesNotMatch(again.stderr, /uploaded static tcpdump/);
+    assert.ok(dnsQueries(file).length > 0);
+
+    const cleanup = await netdiag(['cleanup', '-n', ns]).done;
+    assert.equal(cleanup.status, 0, cleanup.stderr);
+    assert.match(cleanup.stdout, /uploaded tcpdump\s+\S+\s+dnsloop\/main:\/tmp\/netdiag-tcpdump\s+deleted/);
+    // The watchdog sees its directory gone within its 2 s period and exits.
+    await waitFor('the kept upload and its watchdog to be gone', () => uploadLeftovers(ns, 'dnsloop') === '', 15_000);
   });
 
   it('node/NAME captures host traffic of worker2 from a hostNetwork helper pod', async () => {
@@ -78,7 +94,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     const info = capinfos(file);
     assert.equal(info.status, 0, info.stderr);
     const packets = Number(/Number of packets:\s+(\d+)/.exec(info.stdout)?.[1] ?? 0);
-    assert.ok(packets > 0, 'host traffic (kubelet ↔ API server) captured');
+    assert.ok(packets > 0, "host traffic (the kubelet's own API connection) captured");
     const tcp = tshark(['-r', file, '-Y', 'tcp', '-T', 'fields', '-e', 'tcp.port']);
     assert.ok(tcp.stdout.trim().length > 0);
     assert.deepEqual(managedPods(), []);
@@ -230,7 +246,10 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
       /mode: upload mode: .*skipped ephemeral \(RBAC: you may not patch pods\/ephemeralcontainers\); node \(RBAC: you may not create pods in namespace /,
     );
     assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
-    assert.equal(uploadLeftovers(ns, 'dnsloop'), '', 'binary directory removed and no tcpdump left');
+    const left = uploadLeftovers(ns, 'dnsloop');
+    assert.doesNotMatch(left, /tcpdump -U/, 'no tcpdump left running');
+    assert.match(left, /^\/tmp\/netdiag-tcpdump$/m, 'kept for the next run, bounded by its watchdog');
+    kubectlOk(['exec', '-n', ns, 'dnsloop', '-c', 'main', '--', 'rm', '-rf', '/tmp/netdiag-tcpdump']);
     assert.equal(ephemeralCount(ns, 'dnsloop'), ephemeralBefore, 'no ephemeral container was added');
   });
 });

@@ -316,8 +316,8 @@ export function ephemeralCount(namespace: string, pod: string): number {
 }
 
 /**
- * What upload mode may leave in a container ('' = nothing): its /tmp/netdiag-* directories, running tcpdumps, and
- * its shell processes (the capture wrapper, the upload's watchdog). The brackets keep the pattern from matching the
+ * What upload mode may leave in a container ('' = nothing): its /tmp/netdiag-* directories (the kept tcpdump), running
+ * tcpdumps (`... tcpdump -U ...`), and its shell processes (the capture wrapper, the upload's watchdog). The brackets keep the pattern from matching the
  * shell that runs this script.
  */
 export function uploadLeftovers(namespace: string, pod: string, container = 'main'): string {

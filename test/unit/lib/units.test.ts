@@ -78,6 +78,7 @@ describe('summary lines', () => {
       stopReason: 'interrupted',
       stopDetail: 'SIGINT',
       bytesWritten: 4096,
+      written: true,
       captureMs: 12_340,
       failure: undefined,
     });
@@ -86,6 +87,23 @@ describe('summary lines', () => {
     assert.equal(
       lines[2],
       'captured 15 packets (3.0 KiB) from 2 targets in 12.3s → web.pcapng (pcapng, 4.0 KiB); kernel dropped 3; ephemeral mode; stopped by the user',
+    );
+    const empty = summaryLines({
+      mode: 'node',
+      reason: '',
+      format: 'pcap',
+      output: 'kept.pcap',
+      targets: [],
+      stopReason: 'interrupted',
+      stopDetail: 'SIGINT',
+      bytesWritten: 0,
+      written: false,
+      captureMs: 1000,
+      failure: undefined,
+    });
+    assert.equal(
+      empty.at(-1),
+      'captured 0 packets (0 B) from 0 targets in 1s; nothing written to kept.pcap; kernel dropped 0; node mode; stopped by the user',
     );
     const stats = statsLines([
       {

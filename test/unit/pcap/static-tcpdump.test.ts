@@ -71,18 +71,23 @@ test(
   },
 );
 
-// The arm64 binary runs here only under user-mode emulation (Debian's qemu-user-static). qemu-user lacks the
-// ethtool ioctls libpcap uses when opening an interface, so only --version is checked this way.
+// The arm64 binary runs here only under user-mode emulation (Debian's qemu-user-static, installed by scripts/setup).
+// qemu-user lacks the ethtool ioctls libpcap uses when opening an interface, so only --version is checked this way.
+// With NETDIAG_REQUIRE_ASSETS=1 (npm test) neither a missing emulator nor a missing binary skips: the test fails.
 const arm64Binary = join(assetsDir, 'tcpdump', 'linux-arm64', 'tcpdump');
 const qemu = spawnSync('qemu-aarch64-static', ['--version'], { stdio: 'ignore' }).status === 0;
 test(
   'static arm64 tcpdump runs under qemu-aarch64-static: --version',
   {
-    skip: !qemu
-      ? 'qemu-aarch64-static not installed (apt-get install qemu-user-static)'
-      : !existsSync(arm64Binary) && !required && `${arm64Binary} not built`,
+    skip: required
+      ? false
+      : !qemu
+        ? 'qemu-aarch64-static not installed (apt-get install qemu-user-static)'
+        : !existsSync(arm64Binary) && `${arm64Binary} not built`,
   },
   () => {
+    assert.ok(qemu, 'qemu-aarch64-static is missing: scripts/setup installs qemu-user-static');
+    assert.ok(existsSync(arm64Binary), `${arm64Binary} is missing: run scripts/build-tcpdump`);
     const out = execFileSync('qemu-aarch64-static', [arm64Binary, '--version'], { encoding: 'utf8' });
     assert.match(out, /^tcpdump version \d+\.\d+\.\d+/m);
   },

@@ -106,7 +106,15 @@ describe('upload probe', () => {
     const check = parseUploadProbe('machine=x86_64\ntar=yes\ndir=/tmp\nuid=0\ncapeff=00000000a80425fb\ntools=yes\n');
     assert.equal(check.arch, 'amd64');
     assert.ok(check.netRaw);
+    assert.equal(check.cached, false);
     assert.deepEqual(uploadProblems(check), []);
+  });
+  it('sees a tcpdump uploaded earlier that may be reused', () => {
+    const check = parseUploadProbe(
+      'machine=aarch64\ntar=yes\ndir=/tmp\nuid=0\ncapeff=00000000a80425fb\ncached=yes\ntools=yes\n',
+    );
+    assert.equal(check.arch, 'arm64');
+    assert.equal(check.cached, true);
   });
   it('names every missing piece', () => {
     const check = parseUploadProbe('machine=s390x\ntar=no\nuid=1000\ncapeff=0000000000000000\ntools=no\n');

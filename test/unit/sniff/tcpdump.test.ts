@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -217,9 +217,10 @@ describe('capture wrapper script', () => {
 
 /** Upload mode's upload, run for real with /bin/sh and tar on an archive made by tar-stream as the plugin does. */
 describe('upload script', () => {
-  const archive = async (): Promise<Buffer> => {
+  const FAKE_TCPDUMP = '#!/bin/sh\necho fake tcpdump\n';
+  const archive = async (content = FAKE_TCPDUMP): Promise<Buffer> => {
     const tar = pack();
-    tar.entry({ name: 'tcpdump', mode: 0o755, mtime: new Date(0) }, '#!/bin/sh\necho fake tcpdump\n');
+    tar.entry({ name: 'tcpdump', mode: 0o755, mtime: new Date(0) }, content);
     tar.finalize();
     const chunks: Buffer[] = [];
     for await (const chunk of tar) chunks.push(chunk as Buffer);
@@ -228,44 +229,67 @@ describe('upload script', () => {
 
   /** Runs the upload; resolves when the exec would end: the shell exited and its stdout and stderr are closed. */
   const upload = (dir: string, input: Buffer, windowSeconds: number) =>
-    new Promise<{ code: number | null; ms: number }>((resolve) => {
+    new Promise<{ code: number | null; ms: number; stderr: string }>((resolve) => {
       const argv = uploadArgv(dir, windowSeconds);
       const started = Date.now();
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
       child.stdout.resume();
-      child.stderr.resume();
-      child.on('close', (code) => resolve({ code, ms: Date.now() - started }));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, ms: Date.now() - started, stderr }));
       child.stdin.end(input);
     });
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const uploadDir = (name: string) => path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), name);
+  const watchdogRuns = (dir: string) => {
+    try {
+      process.kill(Number(readFileSync(path.join(dir, 'watchdog.pid'), 'utf8')), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
-  it('extracts the archive and ends the exec at once, leaving only its watchdog', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s1');
+  it('extracts the archive, checks it runs, and ends the exec at once, leaving only its watchdog', async () => {
+    const dir = uploadDir('netdiag-s1');
     const result = await upload(dir, await archive(), 30);
-    assert.equal(result.code, 0);
+    assert.equal(result.code, 0, result.stderr);
     assert.ok(result.ms < 2000, `the watchdog must not hold the exec's streams open (took ${result.ms} ms)`);
-    assert.equal(readFileSync(path.join(dir, 'tcpdump'), 'utf8'), '#!/bin/sh\necho fake tcpdump\n');
+    assert.equal(readFileSync(path.join(dir, 'tcpdump'), 'utf8'), FAKE_TCPDUMP);
+    assert.ok(watchdogRuns(dir), 'its pid is noted for the probe');
+    rmSync(dir, { recursive: true });
   });
 
   it('removes the upload when no capture starts within the window (client killed in between)', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s2');
+    const dir = uploadDir('netdiag-s2');
     await upload(dir, await archive(), 2);
     assert.ok(existsSync(path.join(dir, 'tcpdump')));
-    await sleep(4000);
+    await sleep(5000);
     assert.equal(existsSync(dir), false, 'the watchdog removed the directory');
   });
 
-  it('leaves the upload to the capture once the capture wrapper has taken its lease', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s3');
-    await upload(dir, await archive(), 2);
-    writeFileSync(path.join(dir, 'capture.4242'), String(Math.floor(Date.now() / 1000) + 60));
-    await sleep(4000);
-    assert.ok(existsSync(path.join(dir, 'tcpdump')), 'a running capture keeps its tcpdump');
+  it('keeps the upload while a capture lease is in the future, and removes it once the lease has run out', async () => {
+    const dir = uploadDir('netdiag-s3');
+    await upload(dir, await archive(), 1);
+    // What the capture wrapper leaves when its capture has ended: a lease of the keep period (here 5 s).
+    writeFileSync(path.join(dir, 'capture.4242'), String(Math.floor(Date.now() / 1000) + 5));
+    await sleep(3500);
+    assert.ok(existsSync(path.join(dir, 'tcpdump')), 'kept for the next capture');
+    await sleep(6000);
+    assert.equal(existsSync(dir), false, 'removed after the keep period');
+  });
+
+  it('a binary that does not run here fails with its message, and nothing is left', async () => {
+    const dir = uploadDir('netdiag-s4');
+    const result = await upload(dir, await archive('#!/bin/sh\necho "exec format error" >&2; exit 126\n'), 30);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /exec format error/);
+    assert.equal(existsSync(dir), false);
   });
 
   it('removes a cut upload and fails', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'netdiag-upload-')), 'netdiag-s4');
+    const dir = uploadDir('netdiag-s5');
     const whole = await archive();
     const result = await upload(dir, whole.subarray(0, 700), 30);
     assert.notEqual(result.code, 0);
