@@ -508,29 +508,37 @@ export class KubeClient {
   /**
    * Watches one pod and calls `check` with every new state (and `undefined` when the pod is deleted) until `check`
    * returns a value, which is then returned; if `check` throws, the watch stops and the error is rethrown. Starts
-   * with a GET so a state reached before the watch is not missed, and re-lists + re-watches when the server closes
-   * the watch. Bound the wait with the signal (e.g. `AbortSignal.any([run, AbortSignal.timeout(ms)])`); it rejects
-   * with the signal's reason. A watch the API refuses (403 ...) is an error, not a reason to retry.
+   * with a GET so a state reached before the watch is not missed (or with `initial`, the pod a create or patch just
+   * returned: then the watch starts from its resourceVersion, one request fewer before the first event), and
+   * re-lists + re-watches when the server closes the watch. Bound the wait with the signal (e.g.
+   * `AbortSignal.any([run, AbortSignal.timeout(ms)])`); it rejects with the signal's reason. A watch the API refuses
+   * (403 ...) is an error, not a reason to retry.
    */
   async watchPod<T>(
     namespace: string,
     name: string,
     check: (pod: V1Pod | undefined) => T | undefined,
     signal: AbortSignal,
+    initial?: V1Pod,
   ): Promise<T> {
+    let known = initial;
     for (;;) {
       if (signal.aborted) throw signal.reason;
       let gone = false;
-      const pod = await this.readPod(namespace, name, {
-        signal,
-        onFailure: (failure) => {
-          gone = failure.kind === 'not-found';
+      const fresh = known;
+      known = undefined;
+      const pod =
+        fresh ??
+        (await this.readPod(namespace, name, {
+          signal,
+          onFailure: (failure) => {
+            gone = failure.kind === 'not-found';
+            return undefined;
+          },
+        }).catch((err: unknown) => {
+          if (!gone) throw err;
           return undefined;
-        },
-      }).catch((err: unknown) => {
-        if (!gone) throw err;
-        return undefined;
-      });
+        }));
       const first = check(pod);
       const watchStarted = Date.now();
       if (first !== undefined) return first;

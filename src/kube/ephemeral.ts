@@ -30,6 +30,8 @@ export interface EphemeralContainerOptions {
   readonly image: string;
   /** Main process of the container. Bound it (e.g. `sleep 3600`): it cannot be removed, only outlive its purpose. */
   readonly command: readonly string[];
+  /** The pod as the caller just read it, if it did: saves reading it again. */
+  readonly known?: V1Pod;
   /** Name prefix; a random suffix is added (`netdiag-` gives `netdiag-k2x9q`). Encode what you need to recognise it. */
   readonly namePrefix?: string;
   /** Share this container's process namespace (`targetContainerName`). */
@@ -141,7 +143,8 @@ export async function ensureEphemeralContainer(
   wait: WaitOptions,
 ): Promise<EphemeralContainerHandle> {
   const where = `pod ${options.namespace}/${options.pod}`;
-  const pod = await client.readPod(options.namespace, options.pod, { signal: wait.signal });
+  // The caller's copy when it just read the pod (target resolution): one request fewer before the patch.
+  const pod = options.known ?? (await client.readPod(options.namespace, options.pod, { signal: wait.signal }));
   if (pod.status?.phase !== 'Running') {
     throw usageError(
       `${where} is ${pod.status?.phase ?? 'not running'}; ephemeral containers need a running pod`,
@@ -162,10 +165,12 @@ export async function ensureEphemeralContainer(
     }
   }
   const name = `${options.namePrefix ?? 'netdiag-'}${randomSuffix()}`;
-  await client.patchEphemeralContainers(options.namespace, options.pod, ephemeralContainerPatch(options, name), {
-    signal: wait.signal,
-    onFailure: (failure) => classifyEphemeralPatchFailure(failure, options),
-  });
+  const patched = await client.patchEphemeralContainers(
+    options.namespace,
+    options.pod,
+    ephemeralContainerPatch(options, name),
+    { signal: wait.signal, onFailure: (failure) => classifyEphemeralPatchFailure(failure, options) },
+  );
   await watchUntilRunning(
     client,
     options.namespace,
@@ -173,6 +178,7 @@ export async function ensureEphemeralContainer(
     (current) => classifyEphemeralProgress(current, name, where, wait.imageFix),
     wait,
     `ephemeral container ${name} in ${where}`,
+    patched,
   );
   return { name, reused: false };
 }

@@ -358,7 +358,7 @@ export async function startHelperPod(
     signal: wait.signal,
     onFailure: (failure) => classifyAdmissionFailure(failure, options.namespace, `helper pod ${name}`, 'create pods'),
   });
-  return waitForPodRunning(client, options.namespace, created.metadata?.name ?? name, wait);
+  return waitForPodRunning(client, options.namespace, created.metadata?.name ?? name, wait, created);
 }
 
 /**
@@ -372,6 +372,8 @@ export async function watchUntilRunning(
   classify: (pod: V1Pod | undefined) => PodProgress,
   wait: WaitOptions,
   what: string,
+  /** The pod as a create or patch just returned it: the watch starts from it instead of reading it again. */
+  known?: V1Pod,
 ): Promise<V1Pod> {
   let lastDetail = '';
   const timeout = AbortSignal.timeout(wait.timeoutMs);
@@ -388,6 +390,7 @@ export async function watchUntilRunning(
         return undefined;
       },
       AbortSignal.any([wait.signal, timeout]),
+      known,
     );
   } catch (err) {
     if (timeout.aborted && !wait.signal.aborted) {
@@ -406,6 +409,7 @@ export function waitForPodRunning(
   namespace: string,
   name: string,
   wait: WaitOptions,
+  known?: V1Pod,
 ): Promise<V1Pod> {
   const where = `pod ${namespace}/${name}`;
   return watchUntilRunning(
@@ -415,5 +419,6 @@ export function waitForPodRunning(
     (pod) => classifyPodProgress(pod, where, wait.imageFix),
     wait,
     where,
+    known,
   );
 }

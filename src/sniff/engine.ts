@@ -17,7 +17,6 @@ import {
   execRequirements,
   findMissingPermissions,
   PodSecurityLevels,
-  readPodSecurity,
   type AccessRequirement,
 } from '../kube/preflight.js';
 import { RunSession } from '../kube/session.js';
@@ -46,6 +45,7 @@ import {
   UploadCapture,
   type SnifferContext,
 } from './modes.js';
+import { PreflightAnswers } from './preflight.js';
 import { describeExclusion, RUNTIME_STREAM_MARKER, type SelfStream } from './self.js';
 import { checkInterface } from './interfaces.js';
 import { collectNameRecords } from './names.js';
@@ -123,37 +123,57 @@ const DEFAULT_HELPER_NAMESPACE = 'default';
 /** Margin between --duration (stopped by the client) and the remote hard bound (stops it if the client cannot). */
 const REMOTE_BOUND_MARGIN_SECONDS = 30;
 
+const req = (verb: string, resource: string, namespace: string, subresource?: string): AccessRequirement => ({
+  verb,
+  resource,
+  namespace,
+  subresource,
+});
+
+/** What capturing pods of `namespace` may need, in one mode or another. Pure. */
+export const targetRequirements = (namespace: string): AccessRequirement[] => [
+  req('get', 'pods', namespace),
+  req('patch', 'pods', namespace, 'ephemeralcontainers'),
+  ...execRequirements(namespace),
+];
+
+/** What node-mode helper pods in `namespace` need. Pure. */
+export const helperRequirements = (namespace: string): AccessRequirement[] => [
+  req('create', 'pods', namespace),
+  req('delete', 'pods', namespace),
+  ...execRequirements(namespace),
+];
+
+/**
+ * Asks preflight's likely questions while the targets resolve: a pod target is in `namespace` (-n), and its helper
+ * pods would go there or to the default helper namespace. Answers nobody needs cost a request each, nothing else.
+ */
+function askAhead(answers: PreflightAnswers, namespace: string, helperNamespace: string | undefined): void {
+  const helpers = helperNamespace !== undefined ? [helperNamespace] : [namespace, DEFAULT_HELPER_NAMESPACE];
+  for (const ns of [namespace, ...helpers]) void answers.podSecurity(ns).catch(() => undefined);
+  const questions = [...targetRequirements(namespace), ...helpers.flatMap(helperRequirements)];
+  void findMissingPermissions(answers.client, questions).catch(() => undefined);
+  void answers.client.serverVersion().catch(() => undefined);
+}
+
 /** Reads what mode selection needs: RBAC answers, PodSecurity levels, server version, container security. */
 export async function gatherModeFacts(
-  client: KubeClient,
+  answers: PreflightAnswers,
   targets: readonly CaptureTarget[],
   helperNamespace: string,
   signal: AbortSignal,
 ): Promise<ModeFacts> {
+  const { client } = answers;
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
   const namespaces = [...new Set(podTargets.map((t) => t.namespace))];
-  const req = (verb: string, resource: string, namespace: string, subresource?: string): AccessRequirement => ({
-    verb,
-    resource,
-    namespace,
-    subresource,
-  });
-  const targetReqs = namespaces.flatMap((ns) => [
-    req('get', 'pods', ns),
-    req('patch', 'pods', ns, 'ephemeralcontainers'),
-    ...execRequirements(ns),
-  ]);
-  const helperReqs = [
-    req('create', 'pods', helperNamespace),
-    req('delete', 'pods', helperNamespace),
-    ...execRequirements(helperNamespace),
-  ];
+  const targetReqs = namespaces.flatMap(targetRequirements);
+  const helperReqs = helperRequirements(helperNamespace);
   const call = { signal };
   const [missing, version, targetLevels, helperLevel] = await Promise.all([
     findMissingPermissions(client, [...targetReqs, ...helperReqs], call),
     client.serverVersion(call).catch(() => undefined),
-    Promise.all(namespaces.map((ns) => readPodSecurity(client, ns, call))),
-    readPodSecurity(client, helperNamespace, call),
+    Promise.all(namespaces.map((ns) => answers.podSecurity(ns))),
+    answers.podSecurity(helperNamespace),
   ]);
   const denied = (verb: string, resource: string, ns: string | undefined, sub?: string) =>
     missing.some(
@@ -257,6 +277,10 @@ export async function runSniff(
   const { progress } = sinks;
   const clock = new PhaseClock((line) => progress.debug(line));
   clock.mark('start');
+  const answers = new PreflightAnswers(client, signal);
+  if (!options.allNamespaces && options.target.kind !== 'node') {
+    askAhead(answers, options.namespace, options.helperNamespace);
+  }
   const targets = await progress.step('resolving the capture target', () =>
     resolveTargets(client, options.target, {
       namespace: options.namespace,
@@ -267,11 +291,11 @@ export async function runSniff(
   );
   clock.mark('resolve');
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
-  const helperNamespace = options.helperNamespace ?? (await defaultHelperNamespace(client, podTargets, signal));
+  const helperNamespace = options.helperNamespace ?? (await defaultHelperNamespace(answers, podTargets));
   const hostTargets = targets.filter(inHostNetwork);
   const [preflightFacts, selfStream] = await progress.step('preflight: permissions and PodSecurity', () =>
     Promise.all([
-      gatherModeFacts(client, targets, helperNamespace, signal),
+      gatherModeFacts(answers, targets, helperNamespace, signal),
       hostTargets.length > 0 && !options.includeSelf
         ? learnSelfStream(client, [...new Set(hostTargets.map((t) => t.nodeName))], progress, signal)
         : undefined,
@@ -407,13 +431,12 @@ async function learnSelfStream(
 }
 
 async function defaultHelperNamespace(
-  client: KubeClient,
+  answers: PreflightAnswers,
   targets: readonly PodCaptureTarget[],
-  signal: AbortSignal,
 ): Promise<string> {
   const first = targets[0]?.namespace;
   if (first === undefined) return DEFAULT_HELPER_NAMESPACE;
-  const info = await readPodSecurity(client, first, { signal });
+  const info = await answers.podSecurity(first);
   return info.level === 'privileged' ? first : DEFAULT_HELPER_NAMESPACE;
 }
 

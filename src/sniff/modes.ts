@@ -96,6 +96,7 @@ export class EphemeralCapture implements Sniffer {
       {
         namespace: this.target.namespace,
         pod: this.target.pod,
+        known: this.target.spec,
         image: this.ctx.tcpdumpImage,
         command: idleArgv(STATE_DIR, IDLE_GRACE_SECONDS),
         namePrefix: prefix,

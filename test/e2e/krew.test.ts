@@ -116,10 +116,13 @@ describe('release archives', { timeout: 3_600_000 }, () => {
     const arm64 = PLATFORMS.find((p) => p.os === 'linux' && p.arch === 'arm64')!;
     const binary = path.join(work, 'extract', 'linux_arm64', arm64.bin);
     assert.ok(existsSync(binary), `${binary} extracted by the test above`);
-    // User-mode emulation runs V8's arm64 JIT instruction by instruction: slow, but it runs the real binary.
-    const { stdout } = await run('qemu-aarch64-static', [binary, 'version', '--client', '-o', 'json'], {
-      timeout: 300_000,
-    });
+    // User-mode emulation runs V8's arm64 code instruction by instruction: slow, but it runs the real binary. Node
+    // is linked against glibc and libstdc++: their arm64 builds (Debian's *-arm64-cross, scripts/setup) are in -L.
+    const { stdout } = await run(
+      'qemu-aarch64-static',
+      ['-L', '/usr/aarch64-linux-gnu', binary, 'version', '--client', '-o', 'json'],
+      { timeout: 300_000 },
+    );
     const client = (JSON.parse(stdout) as { client: { version: string; platform: string } }).client;
     assert.equal(client.version, VERSION.slice(1));
     assert.equal(client.platform, 'linux/arm64', 'Node reports the emulated CPU');

@@ -1,7 +1,9 @@
 /**
- * A node capture does not capture itself (src/sniff/self.ts): on the idle lab, `sniff node/NAME -f tcp` leaves out its
- * own stream (runtime streaming server ↔ kubelet on loopback, kubelet ↔ API server), so the kernel drops nothing;
- * `--include-self` brings both legs back.
+ * A node capture does not capture itself (src/sniff/self.ts): `sniff node/NAME` leaves out its own stream (runtime
+ * streaming server ↔ kubelet on loopback, kubelet ↔ API server), so the kernel drops nothing; `--include-self` brings
+ * both legs back. The filter takes all TCP of loopback and of the API server, where both legs are. tcpdump's "dropped
+ * by kernel" is not asserted: it also counts what arrives between opening the socket and attaching the filter, which
+ * other tests' iperf3 traffic on the shared lab decides (measured on an idle lab: docs/sniff.md).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -71,13 +73,14 @@ describe('sniff node/NAME leaves out its own stream', { timeout: 300_000 }, () =
   after(() => tearDown(dir, []));
 
   const capture = async (file: string, ...extra: string[]) => {
-    const run = await netdiag(['sniff', `node/${NODE}`, '-f', 'tcp', '-o', file, '--duration', '5s', '-v', ...extra])
+    const filter = `tcp and (host 127.0.0.1 or ${apiServers.map((ip) => `host ${ip}`).join(' or ')})`;
+    const run = await netdiag(['sniff', `node/${NODE}`, '-f', filter, '-o', file, '--duration', '5s', '-v', ...extra])
       .done;
     assert.equal(run.status, 0, run.stderr);
     return run;
   };
 
-  it('by default: says so, drops nothing, and none of its packets are its own stream', async () => {
+  it('by default: says so, and none of its packets are its own stream', async () => {
     const file = path.join(dir, 'without-self.pcap');
     const run = await capture(file);
     assert.match(
@@ -86,7 +89,6 @@ describe('sniff node/NAME leaves out its own stream', { timeout: 300_000 }, () =
     );
     const ports = /left out the runtime streaming server on 127\.0\.0\.1 port\(s\) ([\d ]+)/.exec(run.stderr)?.[1];
     assert.ok(ports, `the helper found the runtime's streaming port: ${run.stderr}`);
-    assert.match(run.stderr, /kernel dropped 0;/);
     const convs = conversations(file);
     assert.deepEqual(
       convs.filter((c) => apiLeg(c, kubeletPort, apiServers) || loopbackLeg(c, ports.split(' '))),

@@ -47,10 +47,15 @@ const baseTools = (() => {
   return dir;
 })();
 
-function launch(executable: string, pathDirs: string[], args: string[] = ['version']) {
+function launch(
+  executable: string,
+  pathDirs: string[],
+  args: string[] = ['version'],
+  env: Record<string, string> = {},
+) {
   const result = spawnSync(executable, args, {
     encoding: 'utf8',
-    env: { PATH: [...pathDirs, baseTools].join(':') },
+    env: { PATH: [...pathDirs, baseTools].join(':'), ...env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -62,6 +67,24 @@ describe('bin/kubectl-netdiag launcher', () => {
     const result = launch(path.join(root, 'bin', 'kubectl-netdiag'), [other]);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, `bundled node ran ${FLAGS} ${root}/dist/kubectl-netdiag.cjs version\n`);
+  });
+
+  it("gives Node a compile cache in the user's cache directory, unless one is set", () => {
+    const root = fakeInstall({ bundledNode: false, built: true });
+    const dir = path.join(root, 'env-node');
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, 'node'),
+      '#!/bin/sh\nif [ "$1" = "-p" ]; then echo 24.21.0; exit 0; fi\necho "$NODE_COMPILE_CACHE"\n',
+    );
+    chmodSync(path.join(dir, 'node'), 0o755);
+    const bin = path.join(root, 'bin', 'kubectl-netdiag');
+    assert.equal(
+      launch(bin, [dir], [], { HOME: '/home/u' }).stdout,
+      '/home/u/.cache/kubectl-netdiag/v8-compile-cache\n',
+    );
+    assert.equal(launch(bin, [dir], [], { XDG_CACHE_HOME: '/c' }).stdout, '/c/kubectl-netdiag/v8-compile-cache\n');
+    assert.equal(launch(bin, [dir], [], { NODE_COMPILE_CACHE: '/mine' }).stdout, '/mine\n');
   });
 
   it('falls back to node on PATH when it is 22 or newer', () => {

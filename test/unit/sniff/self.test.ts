@@ -87,7 +87,7 @@ describe('the runtime streaming script (run here with ss and tcpdump stand-ins)'
   /** Runs the script with `ss` printing `listening` and a tcpdump that prints its argv, one per line. */
   function run(listening: string, filter: string | undefined) {
     writeFileSync(path.join(bin, 'ss'), `#!/bin/sh\ncat <<'EOF'\n${listening}EOF\n`);
-    writeFileSync(path.join(bin, 'tcpdump'), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n');
+    writeFileSync(path.join(bin, 'tcpdump'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n');
     chmodSync(path.join(bin, 'ss'), 0o755);
     chmodSync(path.join(bin, 'tcpdump'), 0o755);
     const argv = runtimeStreamArgv(filter, tcpdumpArgv('tcpdump', { ...spec, filter: undefined }));
