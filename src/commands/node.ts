@@ -71,6 +71,6 @@ export default class Node extends NetdiagCommand {
     if (options.pod && selection.nodes === undefined && selection['node-selector'] === undefined) {
       selection = { ...selection, nodes: await podNode({ client, signal: this.abort.signal }, options.pod) };
     }
-    await this.diagnose(selection, (ctx) => runNode(ctx, options), { text: nodeView });
+    await this.diagnose(selection, (ctx) => runNode(ctx, options), nodeView);
   }
 }

@@ -258,20 +258,6 @@ export async function inspectNodes(ctx: DiagnosticContext, options: NodeOptions)
     });
   }
 
-  const facts = collected.map((entry) => entry.facts);
-  const usesKubeProxy = clusterUsesKubeProxy(facts);
-  const findings: Finding[] = collected.flatMap((entry) =>
-    nodeFindings({
-      facts: entry.facts,
-      sections: entry.inspected,
-      services,
-      clusterUsesKubeProxy: usesKubeProxy,
-      coverage: coverages.get(entry.identity.name),
-    }),
-  );
-  const rows = fleetRows(facts);
-  findings.push(...oddOneOutFindings(facts, rows));
-
   const podNodeEntry = collected.find((entry) => entry.identity.name === pod?.spec?.nodeName);
   const podInspection: PodInspection | undefined =
     pod && options.pod
@@ -287,22 +273,43 @@ export async function inspectNodes(ctx: DiagnosticContext, options: NodeOptions)
       : undefined;
 
   return {
-    result: {
-      command: 'node',
-      data: {
-        nodes: facts,
-        fleet: rows,
-        servicePorts: services.length,
-        ...(podInspection ? { pod: podInspection } : {}),
-      },
-      findings,
+    result: nodeResult(
+      collected.map((entry) => ({
+        facts: entry.facts,
+        sections: entry.inspected,
+        coverage: coverages.get(entry.identity.name),
+      })),
+      services,
       unavailable,
-    },
+      podInspection,
+    ),
     raw: collected.map((entry) => ({
       node: entry.identity.name,
       discovered: entry.discovered,
       inspected: entry.inspected,
     })),
+  };
+}
+
+/** What was read on the nodes → the result: each node's findings, the fleet view and the odd one out. Pure. */
+export function nodeResult(
+  nodes: readonly { facts: NodeFacts; sections: Sections; coverage?: Coverage }[],
+  services: readonly ExpectedServicePort[],
+  unavailable: readonly Unavailable[],
+  pod?: PodInspection,
+): DiagnosticResult<NodeData> {
+  const facts = nodes.map((entry) => entry.facts);
+  const usesKubeProxy = clusterUsesKubeProxy(facts);
+  const findings: Finding[] = nodes.flatMap((entry) =>
+    nodeFindings({ ...entry, services, clusterUsesKubeProxy: usesKubeProxy }),
+  );
+  const rows = fleetRows(facts);
+  findings.push(...oddOneOutFindings(facts, rows));
+  return {
+    command: 'node',
+    data: { nodes: facts, fleet: rows, servicePorts: services.length, ...(pod ? { pod } : {}) },
+    findings,
+    unavailable,
   };
 }
 

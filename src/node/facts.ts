@@ -451,7 +451,14 @@ function networkFacts(
   // What pods get: the CNI config's mtu when it sets one, else the host ends of the pods' veths (what the CNI
   // plugin created), else the bridge of a bridge chain, else the encapsulating device.
   const activeFile = cni.files.find((file) => file.name === cni.active);
-  const vethMtu = mostCommon(interfaces.filter((candidate) => candidate.kind === 'veth').map((veth) => veth.mtu));
+  // The host ends of pods' veths carry no address of their own; the node's uplink may be a veth too (the lab's is).
+  const podVeths = interfaces.filter(
+    (candidate) =>
+      candidate.kind === 'veth' &&
+      candidate.name !== underlay?.device &&
+      !candidate.addresses.some((address) => !address.includes(':')),
+  );
+  const vethMtu = mostCommon(podVeths.map((veth) => veth.mtu));
   const bridge = interfaces.find(
     (candidate) =>
       candidate.kind === 'bridge' &&

@@ -10,9 +10,9 @@ import {
   type ExpectedServicePort,
   type NodeCheckInput,
 } from '../../../src/node/checks.js';
-import type { NodeFacts } from '../../../src/node/facts.js';
+import { discover, nodeFacts, type NodeFacts } from '../../../src/node/facts.js';
 import { NODE_IDS } from '../../../src/node/ids.js';
-import { labFacts } from './fixtures.js';
+import { LAB_PEERS, labFacts, labIdentity, sections } from './fixtures.js';
 
 const worker1 = labFacts(1);
 const LAB_SERVICES: ExpectedServicePort[] = [
@@ -316,6 +316,24 @@ describe('checks on changed facts', () => {
       if (c.status === 'fail' || c.status === 'warn') assert.ok(found?.hint, 'a failure says what to do');
     });
   }
+});
+
+describe('the pod MTU is read from the pods’ veths, not from an uplink that is a veth too', () => {
+  it('with the lab’s eth0 (a veth) lowered to 1400, pods still have 1500 and the check fails', () => {
+    const inspected = new Map(worker1.inspected);
+    const addr = JSON.parse(inspected.get('ip-addr')?.output ?? '[]') as { ifname: string; mtu: number }[];
+    for (const entry of addr) if (entry.ifname === 'eth0') entry.mtu = 1400;
+    inspected.set('ip-addr', { name: 'ip-addr', output: JSON.stringify(addr), status: 0 });
+    const facts = nodeFacts({
+      identity: labIdentity(1),
+      peers: LAB_PEERS,
+      discovered: discover(sections('discover-worker1.txt')),
+      inspected,
+    });
+    assert.equal(facts.network.podMtu, 1500);
+    assert.equal(facts.network.maxPodMtu, 1400);
+    assert.equal(check(facts).get(NODE_IDS.interfaceMtu)?.status, 'fail');
+  });
 });
 
 describe('kubeProxyCoverage', () => {
