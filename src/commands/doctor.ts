@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { DEFAULT_PARALLEL } from '../check/options.js';
+import { DEFAULT_EXTERNAL_NAME, DEFAULT_PROPAGATION_TIMEOUT_MS, DEFAULT_QUERIES } from '../dns/options.js';
 import { parseBaseline, toBaseline, type Baseline } from '../doctor/baseline.js';
 import { runDoctor } from '../doctor/engine.js';
 import { doctorEngines } from '../doctor/engines.js';
@@ -10,6 +11,7 @@ import { DEFAULT_BW_DURATION, toPlan } from '../doctor/options.js';
 import { doctorView } from '../doctor/view.js';
 import { usageError } from '../lib/errors.js';
 import { checkFlags, toOptions as checkOptions } from './check.js';
+import { toOptions as dnsOptions } from './dns.js';
 
 /** Reads a --baseline file; one that cannot be read or is not a baseline is a usage error naming it. */
 function readBaseline(file: string): Baseline {
@@ -39,7 +41,7 @@ export default class Doctor extends NetdiagCommand {
     '<%= config.bin %> doctor -o html > report.html',
     '<%= config.bin %> doctor --save-baseline good.json',
     '<%= config.bin %> doctor --baseline good.json --quick',
-    '<%= config.bin %> doctor --target example.com:443 --ping 192.0.2.1',
+    '<%= config.bin %> doctor --external-name www.example.com --target www.example.com:443 --ping 192.0.2.1',
   ];
   static override flags = {
     ...diagnosticFlags,
@@ -50,6 +52,10 @@ export default class Doctor extends NetdiagCommand {
     }),
     baseline: Flags.string({ description: 'Compare with a baseline saved by --save-baseline: what changed since.' }),
     'save-baseline': Flags.string({ description: 'Save what this run saw to FILE, to compare later runs with.' }),
+    'external-name': Flags.string({
+      description: `An external name that must resolve from every node (repeatable; default ${DEFAULT_EXTERNAL_NAME}, skipped when it does not resolve).`,
+      multiple: true,
+    }),
     target: checkFlags.target,
     url: checkFlags.url,
     ping: checkFlags.ping,
@@ -66,6 +72,14 @@ export default class Doctor extends NetdiagCommand {
       parallel: DEFAULT_PARALLEL,
       'skip-mtu': false,
     });
+    const dns = dnsOptions({
+      external: flags['external-name'],
+      'no-external': false,
+      queries: DEFAULT_QUERIES,
+      capture: false,
+      propagation: false,
+      'propagation-timeout': `${DEFAULT_PROPAGATION_TIMEOUT_MS / 1000}s`,
+    });
     const baseline =
       plan.baselineFile === undefined ? undefined : { file: plan.baselineFile, saved: readBaseline(plan.baselineFile) };
     const result = await this.diagnose(
@@ -80,7 +94,7 @@ export default class Doctor extends NetdiagCommand {
             captureDir: process.cwd(),
             baseline,
           },
-          doctorEngines({ check }),
+          doctorEngines({ check, dns }),
         ),
       doctorView,
     );

@@ -5,7 +5,9 @@
  * when asked. An engine that fails is a step that failed (its reason in the report), not the end of the run; an
  * interruption ends everything (the command's session cleans up).
  */
+import { type BwData } from '../bw/model.js';
 import { type CheckData } from '../check/engine.js';
+import { type DnsData } from '../dns/engine.js';
 import { type DiagnosticContext } from '../kube/context.js';
 import { type NodeData } from '../node/engine.js';
 import { mapBounded } from '../lib/concurrency.js';
@@ -178,7 +180,9 @@ export async function runDoctor(
       captures,
       // Each engine's data is its command's own type; the engine list pairs names with engines (engines.ts).
       node: (results.node?.data as NodeData | undefined) ?? null,
+      dns: (results.dns?.data as DnsData | undefined) ?? null,
       check: (results.check?.data as CheckData | undefined) ?? null,
+      bw: (results.bw?.data as BwData | undefined) ?? null,
     },
     findings,
     unavailable: mergeUnavailable(ran),

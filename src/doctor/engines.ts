@@ -1,9 +1,14 @@
 /**
  * The commands doctor runs, as {@link DoctorEngine}s: each one's own engine with the options doctor gives it. The
- * options are the commands' defaults except what doctor's flags pass on (outside targets, the short bandwidth run).
+ * options are the commands' defaults except what doctor's flags pass on (outside targets and names, the short
+ * bandwidth run).
  */
+import { runBw } from '../bw/engine.js';
+import { bwOptions } from '../bw/options.js';
 import { checkRequirements, runCheck } from '../check/engine.js';
 import { type CheckOptions } from '../check/options.js';
+import { runDns } from '../dns/engine.js';
+import { type DnsOptions } from '../dns/options.js';
 import { fleetRequirements } from '../kube/fleet.js';
 import { DEFAULT_NODE_OPTIONS, runNode } from '../node/engine.js';
 import { type DoctorEngine } from './engine.js';
@@ -11,7 +16,21 @@ import { type DoctorEngine } from './engine.js';
 /** What doctor passes on to the engines it runs. */
 export interface EngineSettings {
   readonly check: CheckOptions;
+  readonly dns: DnsOptions;
 }
+
+/** bw's defaults (`kubectl netdiag bw`), but each pair measured for doctor's --bw-duration on the pod network. */
+const bwFlags = (durationMs: number) => ({
+  protocol: 'tcp',
+  parallel: 1,
+  time: `${durationMs / 1000}s`,
+  omit: '1s',
+  reverse: false,
+  bidir: false,
+  port: 5201,
+  network: 'pod',
+  serial: false,
+});
 
 export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
   return [
@@ -22,10 +41,29 @@ export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
       run: (ctx) => runNode(ctx, { ...DEFAULT_NODE_OPTIONS, full: false }),
     },
     {
+      name: 'dns',
+      measures: false,
+      requirements: fleetRequirements,
+      run: (ctx) => runDns(ctx, settings.dns),
+    },
+    {
       name: 'check',
       measures: false,
       requirements: checkRequirements,
       run: (ctx) => runCheck(ctx, settings.check),
+    },
+    {
+      name: 'bw',
+      measures: true,
+      requirements: fleetRequirements,
+      run: (ctx, options) =>
+        runBw(
+          ctx,
+          bwOptions(
+            bwFlags(options.bwDurationMs),
+            ctx.nodes.map((node) => node.name),
+          ),
+        ),
     },
   ];
 }

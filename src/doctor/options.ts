@@ -42,8 +42,11 @@ const MAX_BW_DURATION_MS = 60_000;
 
 export function toPlan(flags: DoctorFlagValues): DoctorPlan {
   const bwDurationMs = parseDuration(flags['bw-duration'], 'bw-duration');
-  if (bwDurationMs < 1000 || bwDurationMs > MAX_BW_DURATION_MS)
-    throw usageError(`--bw-duration ${flags['bw-duration']} is out of range`, 'give 1s to 60s (default 3s)');
+  if (bwDurationMs < 1000 || bwDurationMs > MAX_BW_DURATION_MS || bwDurationMs % 1000 !== 0)
+    throw usageError(
+      `--bw-duration ${flags['bw-duration']} is out of range`,
+      'give whole seconds, 1s to 60s (default 3s)',
+    );
   if (flags.quick && flags['bw-duration'] !== DEFAULT_BW_DURATION)
     throw usageError('--bw-duration with --quick: --quick skips the bandwidth measurement', 'drop one of them');
   if (flags.bundle !== undefined && !/\.(tar\.gz|tgz)$/.test(flags.bundle))

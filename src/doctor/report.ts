@@ -3,7 +3,9 @@
  * then what changed since the baseline, then the steps; the findings of every command follow (the core's table).
  */
 import { formatTable, paint } from '../lib/output.js';
+import { type BwData } from '../bw/model.js';
 import { type CheckData } from '../check/engine.js';
+import { type DnsData } from '../dns/engine.js';
 import { type DiagnosticResult } from '../findings/model.js';
 import { type NodeData } from '../node/engine.js';
 import { type Change } from './baseline.js';
@@ -41,7 +43,9 @@ export interface DoctorData {
   readonly captures: readonly DoctorCapture[];
   /** Each engine's own data (its -o json `data`), null when it did not run. */
   readonly node: NodeData | null;
+  readonly dns: DnsData | null;
   readonly check: CheckData | null;
+  readonly bw: BwData | null;
 }
 
 export type DoctorResult = DiagnosticResult<DoctorData>;

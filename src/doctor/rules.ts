@@ -87,13 +87,9 @@ const Ids = {
 const EXTERNAL: readonly string[] = [Ids.externalTcp, Ids.externalUdp, Ids.externalHttp, Ids.externalPing];
 const POD_PATH: readonly string[] = [Ids.podPod, Ids.podIp, Ids.podNode];
 /** Service-path probes that fail from a node when its kube-proxy rules are gone, and not for a DNS problem. */
-const SERVICE_PATH: readonly string[] = [
-  Ids.clusterIp,
-  Ids.nodePort,
-  Ids.kubernetesService,
-  Ids.kubeProxyRules,
-  Ids.causeKubeProxy,
-];
+const SERVICE_PROBES: readonly string[] = [Ids.clusterIp, Ids.nodePort, Ids.kubernetesService, Ids.causeKubeProxy];
+/** With them, what the node itself says of kube-proxy: supporting, but not a diagnosis alone (traffic may still flow). */
+const SERVICE_PATH: readonly string[] = [...SERVICE_PROBES, Ids.kubeProxyRules];
 
 export const CLUSTER = 'cluster';
 export const nodeSubject = (node: string): string => `node/${node}`;
@@ -304,7 +300,7 @@ const serviceFindings = (evidence: Evidence, node: string): Finding[] =>
 /** Service findings and everything DNS on one node with pod IPs working there: kube-proxy's rules, not DNS. */
 const kubeProxyRule: Rule = (evidence) => {
   const blamed = evidence
-    .open(SERVICE_PATH, (f) => f.status === 'fail')
+    .open(SERVICE_PROBES, (f) => f.status === 'fail')
     .map((f) => {
       const where = parseSubject(f.subject);
       return where.kind === 'node' ? where.node : where.kind === 'pair' && f.id === Ids.nodePort ? where.to : '';

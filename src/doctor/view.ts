@@ -1,9 +1,11 @@
 /**
  * doctor's own parts of the human reports, above the findings of every command: the diagnoses first (table, markdown,
- * html), and in the html report the other commands' own views — check's matrix per layer, bw's heatmap — and each
- * node's facts side by side, so one file holds the whole run.
+ * html), and in the html report the other commands' own views — bw's heatmap, check's matrix per layer — with each
+ * node's DNS hops and latency and each node's facts side by side, so one file holds the whole run.
  */
+import { htmlSections as bwHtml } from '../bw/render.js';
 import { matricesHtml } from '../check/view.js';
+import { type DnsData } from '../dns/engine.js';
 import { escapeHtml, STATUS_FILL, type HtmlSection, type ResultView } from '../findings/render/index.js';
 import { type FleetRow } from '../node/checks.js';
 import { type DoctorData, type DoctorResult, doctorText } from './report.js';
@@ -100,13 +102,31 @@ function nodeFactsHtml(rows: readonly FleetRow[]): HtmlSection[] {
   return [{ title: 'Node facts', html: `<table>${head}${body.join('')}</table>` }];
 }
 
+/** Each node's DNS hops in path order with their latency (median / p95 over the answered queries). */
+function dnsHopsHtml(data: DnsData): HtmlSection[] {
+  if (data.resolvers.length === 0) return [];
+  const rows = data.resolvers.map((row) => {
+    const latency = row.medianMs === undefined ? 'no answer' : `${row.medianMs} / ${row.p95Ms ?? '-'} ms`;
+    const fill = row.unanswered > 0 ? ` style="background:${STATUS_FILL.fail};color:#fff"` : '';
+    return `<tr><td>${escapeHtml(row.node)}</td><td>${escapeHtml(row.label)} <code>${escapeHtml(row.address)}</code></td><td>${row.protocol}</td><td${fill}>${escapeHtml(latency)}</td><td>${row.answered}/${row.queries}</td></tr>`;
+  });
+  return [
+    {
+      title: 'DNS hops, latency per node',
+      html: `<table><tr><th>node</th><th>hop</th><th>protocol</th><th>median / p95</th><th>answered</th></tr>${rows.join('')}</table>`,
+    },
+  ];
+}
+
 export const doctorView: ResultView<DoctorData> = {
   text: doctorText,
   markdown: (result: DoctorResult) => diagnosesMarkdown(result.data),
   html: (result: DoctorResult) => [
     diagnosesHtml(result.data),
     ...changesHtml(result.data),
+    ...(result.data.bw ? bwHtml(result.data.bw) : []),
     ...(result.data.check ? matricesHtml(result.data.check) : []),
+    ...(result.data.dns ? dnsHopsHtml(result.data.dns) : []),
     ...(result.data.node ? nodeFactsHtml(result.data.node.fleet) : []),
   ],
 };

@@ -38,6 +38,7 @@ describe('toPlan', () => {
     ['a bundle that is not .tar.gz', { ...defaults, bundle: 'report.zip' }, /--bundle report\.zip is not a \.tar\.gz/],
     ['a bandwidth duration under 1 s', { ...defaults, 'bw-duration': '500ms' }, /--bw-duration 500ms is out of range/],
     ['a bandwidth duration over 60 s', { ...defaults, 'bw-duration': '2m' }, /--bw-duration 2m is out of range/],
+    ['a bandwidth duration in part seconds', { ...defaults, 'bw-duration': '1500ms' }, /--bw-duration 1500ms is out/],
     ['--bw-duration with --quick', { ...defaults, quick: true, 'bw-duration': '5s' }, /--quick skips the bandwidth/],
     ['a duration that is not one', { ...defaults, 'bw-duration': 'soon' }, /invalid value "soon" for --bw-duration/],
   ] as const)

@@ -25,7 +25,9 @@ const result = (over: Partial<DoctorResult['data']> = {}, failing = true): Docto
     ],
     captures: [],
     node: null,
+    dns: null,
     check: null,
+    bw: null,
     ...over,
   },
   findings: [

@@ -205,6 +205,21 @@ const cases: Case[] = [
     diagnoses: [{ id: 'doctor.odd-node', subject: node(W3), severity: 'warning' }],
   },
   {
+    name: 'a node saying its kube-proxy is down while its Services answer is listed, not diagnosed',
+    findings: [...healthy, f('node.kube-proxy.rules', node(W2), 'fail')],
+    diagnoses: [],
+    unexplained: ['node.kube-proxy.rules node/worker2.kube.local'],
+  },
+  {
+    name: "with failing Service probes it supports kube-proxy's diagnosis",
+    findings: [
+      ...healthy.filter((x) => !(x.id === 'check.l4.clusterip' && x.subject === node(W2))),
+      f('node.kube-proxy.rules', node(W2), 'fail'),
+      f('check.l4.clusterip', node(W2), 'fail', { reason: 'timeout' }),
+    ],
+    diagnoses: [{ id: 'doctor.kube-proxy', subject: node(W2), severity: 'error' }],
+  },
+  {
     name: 'findings no rule explains stay listed',
     findings: [...healthy, f('node.conntrack', node(W1), 'warn'), f('dns.resolvconf', node(W2), 'fail')],
     diagnoses: [],
