@@ -9,9 +9,9 @@ import { preflight, type AccessRequirement } from '../kube/preflight.js';
 import { MANAGED_SELECTOR, SESSION_LABEL } from '../kube/session.js';
 import { cleanUpKeptUploads, keptUploadsFile } from '../sniff/kept-uploads.js';
 
-/** One helper pod or kept upload found by cleanup and what happened to it. */
+/** One helper pod, Service (check's test Service) or kept upload found by cleanup and what happened to it. */
 interface CleanupRow {
-  readonly what: 'helper pod' | 'uploaded tcpdump';
+  readonly what: 'helper pod' | 'service' | 'uploaded tcpdump';
   readonly namespace: string;
   readonly name: string;
   readonly session: string;
@@ -36,17 +36,14 @@ const CLEANUP_COLUMNS: readonly TableColumn<CleanupRow>[] = [
 
 /** Permissions cleanup needs; cluster-wide with --all-namespaces. Exported for docs/rbac.yaml's test. */
 export function cleanupRequirements(namespace: string | undefined): AccessRequirement[] {
-  return [
-    { verb: 'list', resource: 'pods', namespace },
-    { verb: 'delete', resource: 'pods', namespace },
-  ];
+  return ['pods', 'services'].flatMap((resource) => ['list', 'delete'].map((verb) => ({ verb, resource, namespace })));
 }
 
 export default class Cleanup extends NetdiagCommand {
   static override summary =
     'Delete helper pods that interrupted or crashed runs left behind, and the tcpdumps upload mode keeps in containers.';
   static override description =
-    'Finds pods labelled app.kubernetes.io/managed-by=kubectl-netdiag (in the namespace, or everywhere with -A) and deletes them. ' +
+    'Finds pods and Services labelled app.kubernetes.io/managed-by=kubectl-netdiag (in the namespace, or everywhere with -A) and deletes them. ' +
     'Removes the static tcpdumps sniff --mode upload left in containers for the next capture (noted by this client; they also remove themselves 10 minutes after their last capture). ' +
     'Ephemeral containers cannot be removed from a pod; their processes are bounded by a timeout and exit on their own.';
   static override examples = [
@@ -71,9 +68,13 @@ export default class Cleanup extends NetdiagCommand {
     await this.progress.step('checking permissions', () =>
       preflight(client, cleanupRequirements(namespace), client.namespace, { signal }),
     );
-    const pods = await this.progress.step(
-      `listing pods labelled ${selector}${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
-      () => client.listPods(namespace, { labelSelector: selector }, { signal }),
+    const [pods, services] = await this.progress.step(
+      `listing pods and Services labelled ${selector}${namespace ? ` in ${namespace}` : ' in all namespaces'}`,
+      () =>
+        Promise.all([
+          client.listPods(namespace, { labelSelector: selector }, { signal }),
+          client.listServices(namespace, { labelSelector: selector }, { signal }),
+        ]),
     );
     const rows = await this.progress.step(`deleting ${pods.length} pod(s)`, () =>
       Promise.all(
@@ -96,6 +97,23 @@ export default class Cleanup extends NetdiagCommand {
         }),
       ),
     );
+    for (const service of services) {
+      const base = {
+        what: 'service' as const,
+        namespace: service.metadata?.namespace ?? '',
+        name: service.metadata?.name ?? '',
+        session: service.metadata?.labels?.[SESSION_LABEL] ?? '',
+        node: '',
+        phase: '',
+        created: service.metadata?.creationTimestamp ? new Date(service.metadata.creationTimestamp).toISOString() : '',
+      };
+      try {
+        await client.deleteService(base.namespace, base.name, { signal });
+        rows.push({ ...base, result: 'deleted' });
+      } catch (err) {
+        rows.push({ ...base, result: 'failed', error: err instanceof Error ? err.message : String(err) });
+      }
+    }
     const uploads = await this.progress.step('removing the tcpdumps upload mode kept in containers', () =>
       cleanUpKeptUploads(
         client,
