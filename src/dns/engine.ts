@@ -11,10 +11,11 @@
  */
 import { environmentError } from '../lib/errors.js';
 import type { DiagnosticContext } from '../kube/context.js';
-import type { Fleet, FleetMember } from '../kube/fleet.js';
+import { fleetRequirements, type Fleet, type FleetMember } from '../kube/fleet.js';
+import type { AccessRequirement } from '../kube/preflight.js';
 import type { DiagnosticResult, Finding, Unavailable } from '../findings/model.js';
 import { causeFindings, clusterFindings, hopLatencies, nodeFindings, type HopLatency } from './checks.js';
-import { clusterFactsFrom, fetchDnsObjects, upstreamAddresses } from './discover.js';
+import { clusterFactsFrom, DNS_NAMESPACE, fetchDnsObjects, upstreamAddresses } from './discover.js';
 import type { ClusterFacts, NodeFacts, Resolver } from './facts.js';
 import type { DnsOptions } from './options.js';
 import { parseResolvConf } from './parse.js';
@@ -54,6 +55,34 @@ export interface DnsData {
   readonly cluster: readonly Finding[];
   readonly propagation: PropagationResult['data'] | null;
   readonly capture: readonly CaptureSummary[] | null;
+}
+
+/**
+ * What a dns run needs: its probe pods and (with --propagation) a Service in `namespace`; reads of the DNS objects
+ * in kube-system; nodes. Asking what CoreDNS's service account may do (SubjectAccessReview) is optional: without it
+ * dns.cluster.rbac is skipped.
+ */
+export function dnsRequirements(namespace: string): AccessRequirement[] {
+  const system = (verb: string, resource: string, group = '', subresource?: string): AccessRequirement => ({
+    verb,
+    resource,
+    group,
+    namespace: DNS_NAMESPACE,
+    ...(subresource ? { subresource } : {}),
+  });
+  return [
+    ...fleetRequirements(namespace),
+    ...['create', 'delete'].map((verb) => ({ verb, resource: 'services', namespace })),
+    { verb: 'get', resource: 'services', namespace: 'default' },
+    { verb: 'list', resource: 'nodes' },
+    system('get', 'services'),
+    system('list', 'pods'),
+    system('get', 'pods', '', 'log'),
+    system('get', 'configmaps'),
+    system('list', 'endpointslices', 'discovery.k8s.io'),
+    system('list', 'daemonsets', 'apps'),
+    system('list', 'deployments', 'apps'),
+  ];
 }
 
 /** The resolvers in the path, in order. Pure. */

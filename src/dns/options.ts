@@ -27,3 +27,15 @@ export const DEFAULT_EXTERNAL_NAME = 'kubernetes.io';
 export const DEFAULT_QUERIES = 5;
 export const MAX_QUERIES = 100;
 export const DEFAULT_PROPAGATION_TIMEOUT_MS = 60_000;
+
+/** `kubectl netdiag dns` with no flags (what doctor runs unless told otherwise). */
+export const DEFAULT_DNS_OPTIONS: DnsOptions = {
+  names: [],
+  externalNames: [DEFAULT_EXTERNAL_NAME],
+  externalIsDefault: true,
+  largeName: undefined,
+  queries: DEFAULT_QUERIES,
+  capture: false,
+  propagation: false,
+  propagationTimeoutMs: DEFAULT_PROPAGATION_TIMEOUT_MS,
+};

@@ -110,9 +110,7 @@ export async function runPropagation(
   const service = `netdiag-dns-${randomSuffix()}`;
   const name = `${service}.${namespace}.svc.${cluster.domain}`;
   // Registered before the request: an interruption during it must not leave the Service behind.
-  session.onCleanup(`delete service ${namespace}/${service}`, () =>
-    client.deleteService(namespace, service, { signal: AbortSignal.timeout(10_000) }),
-  );
+  session.trackService(namespace, service);
   const created = await client.createService(
     namespace,
     {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { checkRequirements } from '../../../src/check/engine.js';
 import { cleanupRequirements } from '../../../src/commands/cleanup.js';
+import { dnsRequirements } from '../../../src/dns/engine.js';
 import type { AccessRequirement } from '../../../src/kube/preflight.js';
 
 interface Rule {
@@ -55,10 +56,11 @@ describe('docs/rbac.yaml', () => {
       ['ClusterRole/kubectl-netdiag-cluster', 'ClusterRole/kubectl-netdiag'],
     );
   });
-  it('grants everything sniff, check and cleanup need', () => {
+  it('grants everything sniff, check, dns and cleanup need', () => {
     const missing = [
       ...sniffNeeds,
       ...checkRequirements('ns'),
+      ...dnsRequirements('ns'),
       ...cleanupRequirements('ns'),
       ...cleanupRequirements(undefined),
     ].filter((req) => !granted(req));
