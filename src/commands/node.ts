@@ -2,11 +2,14 @@ import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags, type DiagnosticFlagValues } from '../cli/flags.js';
 import { usageError } from '../lib/errors.js';
-import { DEFAULT_NODE_OPTIONS, podNode, runNode, type NodeOptions, type PodRef } from '../node/engine.js';
+import { DEFAULT_NODE_OPTIONS, inspectNodes, podNode, type NodeOptions, type PodRef } from '../node/engine.js';
+import { openOwnedFile, type OwnedFile } from '../lib/owned-output.js';
+import { bundleFiles, writeBundle } from '../node/bundle.js';
 import { nodeView } from '../node/view.js';
 
 export interface NodeCommandFlags {
   readonly pod?: string;
+  readonly bundle?: string;
 }
 
 /** `--pod NS/NAME` (or NAME in the current namespace) → a pod reference. Pure; bad input is a usage error. */
@@ -23,7 +26,7 @@ export function toOptions(flags: NodeCommandFlags, namespace: string): NodeOptio
   return {
     ...DEFAULT_NODE_OPTIONS,
     pod: flags.pod !== undefined ? parsePodRef(flags.pod, namespace) : undefined,
-    full: false,
+    full: flags.bundle !== undefined,
   };
 }
 
@@ -52,6 +55,7 @@ export default class Node extends NetdiagCommand {
     '<%= config.bin %> node',
     '<%= config.bin %> node worker2.kube.local -o wide',
     '<%= config.bin %> node --pod kube-system/coredns-6d4b75cb6d-abcde',
+    '<%= config.bin %> node --bundle support.tar.gz',
     '<%= config.bin %> node --node-selector kubernetes.io/os=linux -o json',
   ];
   static override strict = false;
@@ -60,6 +64,9 @@ export default class Node extends NetdiagCommand {
     pod: Flags.string({
       description:
         "Also show this pod's containers as the runtime has them (crictl inspect): NAMESPACE/NAME. Default node: the pod's.",
+    }),
+    bundle: Flags.string({
+      description: 'Also write everything read on every node, raw (credentials redacted), to this .tar.gz file.',
     }),
   };
 
@@ -71,6 +78,27 @@ export default class Node extends NetdiagCommand {
     if (options.pod && selection.nodes === undefined && selection['node-selector'] === undefined) {
       selection = { ...selection, nodes: await podNode({ client, signal: this.abort.signal }, options.pod) };
     }
-    await this.diagnose(selection, (ctx) => runNode(ctx, options), nodeView);
+    // Opened before any work: an unwritable path fails at once, and an existing file is replaced only on success.
+    const bundle: OwnedFile | undefined = flags.bundle
+      ? await openOwnedFile(flags.bundle, 'pick a writable path for --bundle')
+      : undefined;
+    let written = false;
+    try {
+      await this.diagnose(
+        selection,
+        async (ctx) => {
+          const run = await inspectNodes(ctx, options);
+          if (bundle) {
+            await this.progress.step(`writing ${bundle.path}`, () => writeBundle(bundle, bundleFiles(run), new Date()));
+            written = true;
+          }
+          return run.result;
+        },
+        nodeView,
+      );
+    } catch (err) {
+      if (!written) await bundle?.abandon();
+      throw err;
+    }
   }
 }

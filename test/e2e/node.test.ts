@@ -6,10 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { extract } from 'tar-stream';
 import type { DiagnosticResult } from '../../src/findings/model.js';
 import type { NodeData } from '../../src/node/engine.js';
 import { NODE_IDS } from '../../src/node/ids.js';
@@ -38,7 +40,7 @@ const clusterNodes = (): Node[] =>
     });
 
 async function runNode(args: readonly string[]) {
-  const run = await netdiag(['node', ...args]).done;
+  const run = await netdiag(['node', '--pod-running-timeout', '3m', ...args]).done;
   let result: DiagnosticResult<NodeData>;
   try {
     result = JSON.parse(run.stdout) as DiagnosticResult<NodeData>;
@@ -50,11 +52,30 @@ async function runNode(args: readonly string[]) {
   return { ...run, result };
 }
 
+/** The files of a .tar.gz by name. */
+async function readTarGz(file: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const reader = extract();
+  reader.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk) => chunks.push(chunk as Buffer));
+    stream.on('end', () => {
+      files.set(header.name, Buffer.concat(chunks).toString('utf8'));
+      next();
+    });
+  });
+  const done = new Promise<void>((resolve, reject) => reader.on('finish', () => resolve()).on('error', reject));
+  reader.end(gunzipSync(readFileSync(file)));
+  await done;
+  return files;
+}
+
 describe('kubectl netdiag node', { skip }, () => {
   after(() => tearDown(scratch, []));
 
-  it('healthy cluster: real facts of every node, no failure, no odd one out', async () => {
-    const { status, stderr, result } = await runNode(['-o', 'json', '-v']);
+  it('healthy cluster: real facts of every node, no failure, no odd one out, and a bundle with them', async () => {
+    const bundle = path.join(scratch, 'nodes.tar.gz');
+    const { status, stderr, result } = await runNode(['-o', 'json', '-v', '--bundle', bundle]);
     assert.equal(status, 0, stderr);
     const failed = result.findings.filter((f) => f.status === 'fail');
     assert.deepEqual(failed, [], 'no check fails on a healthy cluster');
@@ -85,6 +106,22 @@ describe('kubectl netdiag node', { skip }, () => {
     );
     const requests = Number(/api requests: (\d+)/.exec(stderr)?.[1]);
     assert.ok(requests > 0, `-v prints the API request count: ${stderr.slice(-500)}`);
+
+    const files = await readTarGz(bundle);
+    assert.deepEqual(JSON.parse(files.get('netdiag-node/result.json') ?? '{}'), result);
+    for (const node of expected) {
+      const folder = `netdiag-node/${node.name}`;
+      const addresses = JSON.parse(files.get(`${folder}/ip-addr.json`) ?? '[]') as { ifname: string }[];
+      assert.ok(
+        addresses.some((a) => a.ifname === 'lo'),
+        `${folder}/ip-addr.json`,
+      );
+      assert.match(files.get(`${folder}/counters.txt`) ?? '', /^\*nat$/m, 'iptables-save in the bundle');
+      assert.match(files.get(`${folder}/sysctl-all.txt`) ?? '', /^net\.ipv4\.ip_forward = 1$/m);
+      const facts = result.data.nodes.find((n) => n.node === node.name)!;
+      assert.ok(files.has(`${folder}/cni/net.d/${facts.cni.active}`), 'the CNI config');
+      assert.ok(files.has(`${folder}/ip-neigh.json`) && files.has(`${folder}/ss-s.txt`), 'neighbours and ss -s');
+    }
   });
 
   it('a node with a changed sysctl and a node with an extra CNI config file are each the odd one out', async (t) => {
