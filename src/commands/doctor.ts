@@ -1,15 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { DEFAULT_PARALLEL } from '../check/options.js';
 import { DEFAULT_EXTERNAL_NAME, DEFAULT_PROPAGATION_TIMEOUT_MS, DEFAULT_QUERIES } from '../dns/options.js';
 import { parseBaseline, toBaseline, type Baseline } from '../doctor/baseline.js';
+import { reportFiles, writeBundle, type BundleFile } from '../doctor/bundle.js';
 import { runDoctor } from '../doctor/engine.js';
 import { doctorEngines } from '../doctor/engines.js';
 import { DEFAULT_BW_DURATION, toPlan } from '../doctor/options.js';
 import { doctorView } from '../doctor/view.js';
 import { usageError } from '../lib/errors.js';
+import { openOwnedFile } from '../lib/owned-output.js';
 import { checkFlags, toOptions as checkOptions } from './check.js';
 import { toOptions as dnsOptions } from './dns.js';
 
@@ -56,6 +58,9 @@ export default class Doctor extends NetdiagCommand {
       description: `An external name that must resolve from every node (repeatable; default ${DEFAULT_EXTERNAL_NAME}, skipped when it does not resolve).`,
       multiple: true,
     }),
+    bundle: Flags.string({
+      description: 'Also write FILE.tar.gz: the report in every format and each node’s raw facts.',
+    }),
     target: checkFlags.target,
     url: checkFlags.url,
     ping: checkFlags.ping,
@@ -82,23 +87,41 @@ export default class Doctor extends NetdiagCommand {
     });
     const baseline =
       plan.baselineFile === undefined ? undefined : { file: plan.baselineFile, saved: readBaseline(plan.baselineFile) };
-    const result = await this.diagnose(
-      flags,
-      (ctx) =>
-        runDoctor(
-          ctx,
-          {
-            quick: plan.quick,
-            bwDurationMs: plan.bwDurationMs,
-            captureFailures: plan.captureFailures,
-            captureDir: process.cwd(),
-            baseline,
-          },
-          doctorEngines({ check, dns }),
-        ),
-      doctorView,
-    );
-    if (plan.saveBaselineFile !== undefined)
-      writeFileSync(plan.saveBaselineFile, `${JSON.stringify(toBaseline(result.findings, new Date()), null, 2)}\n`);
+    // Opened before anything is created: an unwritable path fails first, and a failed run leaves nothing new.
+    const bundle = plan.bundleFile === undefined ? undefined : await openOwnedFile(plan.bundleFile);
+    const savedBaseline = plan.saveBaselineFile === undefined ? undefined : await openOwnedFile(plan.saveBaselineFile);
+    try {
+      let files: readonly BundleFile[] = [];
+      const result = await this.diagnose(
+        flags,
+        async (ctx) => {
+          const run = await runDoctor(
+            ctx,
+            {
+              quick: plan.quick,
+              bwDurationMs: plan.bwDurationMs,
+              captureFailures: plan.captureFailures,
+              captureDir: process.cwd(),
+              bundle: bundle !== undefined,
+              baseline,
+            },
+            doctorEngines({ check, dns }),
+          );
+          files = run.files;
+          return run.result;
+        },
+        doctorView,
+      );
+      if (savedBaseline) {
+        savedBaseline.stream.write(`${JSON.stringify(toBaseline(result.findings, new Date()), null, 2)}\n`);
+        await savedBaseline.finish();
+      }
+      if (bundle) await writeBundle(bundle, 'netdiag-doctor', [...reportFiles(result), ...files]);
+    } catch (err) {
+      // No report: a file this run created goes, one that existed keeps every byte it had.
+      await bundle?.abandon();
+      await savedBaseline?.abandon();
+      throw err;
+    }
   }
 }

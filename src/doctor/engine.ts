@@ -15,8 +15,10 @@ import { type Progress } from '../lib/progress.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
 import { type DiagnosticResult, type Finding, type Unavailable } from '../findings/model.js';
 import { compareBaseline } from './baseline.js';
+import { type BundleFile } from './bundle.js';
 import { type DoctorOptions } from './options.js';
 import { type DoctorCapture, type DoctorResult, type DoctorStep } from './report.js';
+import { DoctorIds } from './ids.js';
 import { correlate } from './rules.js';
 
 export type EngineName = 'node' | 'dns' | 'check' | 'bw';
@@ -28,12 +30,19 @@ export interface DoctorEngine {
   readonly measures: boolean;
   /** What it needs allowed (preflight asks once for every engine). */
   requirements(namespace: string): readonly AccessRequirement[];
-  run(ctx: DiagnosticContext, options: DoctorOptions): Promise<DiagnosticResult<unknown>>;
+  run(ctx: DiagnosticContext, options: DoctorOptions): Promise<EngineOutput>;
 }
 
-/** What the engines produced, by name (null when an engine did not run or failed), and the steps. */
+/** An engine's result, and the files it adds to a `--bundle` (empty without one). */
+export interface EngineOutput {
+  readonly result: DiagnosticResult<unknown>;
+  readonly files: readonly BundleFile[];
+}
+
+/** What the engines produced, by name (absent when an engine did not run or failed), their files, the steps. */
 export interface EngineRuns {
   readonly results: Partial<Record<EngineName, DiagnosticResult<unknown>>>;
+  readonly files: BundleFile[];
   readonly steps: DoctorStep[];
 }
 
@@ -78,6 +87,7 @@ export async function runEngines(
   engines: readonly DoctorEngine[],
 ): Promise<EngineRuns> {
   const results: Partial<Record<EngineName, DiagnosticResult<unknown>>> = {};
+  const files: BundleFile[] = [];
   const steps: DoctorStep[] = [];
   const phase = async (title: string, group: readonly DoctorEngine[]) => {
     if (group.length === 0) return;
@@ -103,7 +113,8 @@ export async function runEngines(
       const engine = group[index]!;
       const durationMs = durations[index] ?? 0;
       if (outcome.status === 'fulfilled') {
-        results[engine.name] = outcome.value;
+        results[engine.name] = outcome.value.result;
+        files.push(...outcome.value.files);
         steps.push({ name: engine.name, status: 'ok', durationMs });
       } else steps.push({ name: engine.name, status: 'failed', durationMs, reason: errorMessage(outcome.reason) });
     });
@@ -113,7 +124,23 @@ export async function runEngines(
     engines.filter((engine) => !engine.measures),
   );
   for (const engine of engines.filter((candidate) => candidate.measures)) await phase('measuring (alone)', [engine]);
-  return { results, steps };
+  return { results, files, steps };
+}
+
+/** The finding of a command doctor could not run (`doctor.step`, subject `cluster`). */
+export function stepFinding(step: DoctorStep): Finding[] {
+  if (step.status !== 'failed') return [];
+  return [
+    {
+      id: DoctorIds.step,
+      subject: 'cluster',
+      status: 'fail',
+      summary: `${step.name} did not run: ${step.reason ?? 'unknown reason'}`,
+      evidence: [{ where: 'doctor', command: `kubectl netdiag ${step.name}` }],
+      hint: `run kubectl netdiag ${step.name} -v to see why; the diagnoses above do not cover what it checks`,
+      metrics: { step: step.name },
+    },
+  ];
 }
 
 /** Unavailable nodes of every engine, once per node and profile. */
@@ -132,12 +159,18 @@ export type FailureCapturer = (
   captureDir: string,
 ) => Promise<DoctorCapture[]>;
 
+/** doctor's result, and the files for `--bundle` (the engines' and the captures'). */
+export interface DoctorRun {
+  readonly result: DoctorResult;
+  readonly files: readonly BundleFile[];
+}
+
 export async function runDoctor(
   ctx: DiagnosticContext,
   options: DoctorOptions,
   engines: readonly DoctorEngine[],
   captureFailures?: FailureCapturer,
-): Promise<DoctorResult> {
+): Promise<DoctorRun> {
   const chosen = engines.filter((engine) => !(options.quick && engine.measures));
   const preflightStarted = Date.now();
   await ctx.progress.step('preflight: permissions for every check', () =>
@@ -149,12 +182,13 @@ export async function runDoctor(
     ),
   );
   const preflightStep: DoctorStep = { name: 'preflight', status: 'ok', durationMs: Date.now() - preflightStarted };
-  const { results, steps } = await runEngines(ctx, options, chosen);
+  const { results, files, steps } = await runEngines(ctx, options, chosen);
   const skipped: DoctorStep[] = engines
     .filter((engine) => !chosen.includes(engine))
     .map((engine) => ({ name: engine.name, status: 'skipped', durationMs: 0, reason: '--quick' }));
   const ran = Object.values(results);
-  const findings = ran.flatMap((result) => result.findings);
+  // A command that could not run is a failure of the run, not silence: it is listed (and exits 1) like a finding.
+  const findings = [...ran.flatMap((result) => result.findings), ...steps.flatMap(stepFinding)];
   const { diagnoses, unexplained } = correlate(findings);
   let captures: DoctorCapture[] = [];
   if (options.captureFailures && captureFailures) {
@@ -164,7 +198,7 @@ export async function runDoctor(
     );
     steps.push({ name: 'capture', status: 'ok', durationMs: Date.now() - started });
   }
-  return {
+  const result: DoctorResult = {
     command: 'doctor',
     data: {
       diagnoses,
@@ -187,4 +221,5 @@ export async function runDoctor(
     findings,
     unavailable: mergeUnavailable(ran),
   };
+  return { result, files };
 }

@@ -10,7 +10,8 @@ import { type CheckOptions } from '../check/options.js';
 import { runDns } from '../dns/engine.js';
 import { type DnsOptions } from '../dns/options.js';
 import { fleetRequirements } from '../kube/fleet.js';
-import { DEFAULT_NODE_OPTIONS, runNode } from '../node/engine.js';
+import { DEFAULT_NODE_OPTIONS, inspectNodes } from '../node/engine.js';
+import { nodeFiles } from './bundle.js';
 import { type DoctorEngine } from './engine.js';
 
 /** What doctor passes on to the engines it runs. */
@@ -38,32 +39,37 @@ export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
       name: 'node',
       measures: false,
       requirements: fleetRequirements,
-      run: (ctx) => runNode(ctx, { ...DEFAULT_NODE_OPTIONS, full: false }),
+      run: async (ctx, options) => {
+        const inspected = await inspectNodes(ctx, { ...DEFAULT_NODE_OPTIONS, full: options.bundle });
+        return { result: inspected.result, files: options.bundle ? nodeFiles(inspected.raw) : [] };
+      },
     },
     {
       name: 'dns',
       measures: false,
       requirements: fleetRequirements,
-      run: (ctx) => runDns(ctx, settings.dns),
+      run: async (ctx) => ({ result: await runDns(ctx, settings.dns), files: [] }),
     },
     {
       name: 'check',
       measures: false,
       requirements: checkRequirements,
-      run: (ctx) => runCheck(ctx, settings.check),
+      run: async (ctx) => ({ result: await runCheck(ctx, settings.check), files: [] }),
     },
     {
       name: 'bw',
       measures: true,
       requirements: fleetRequirements,
-      run: (ctx, options) =>
-        runBw(
+      run: async (ctx, options) => ({
+        result: await runBw(
           ctx,
           bwOptions(
             bwFlags(options.bwDurationMs),
             ctx.nodes.map((node) => node.name),
           ),
         ),
+        files: [],
+      }),
     },
   ];
 }

@@ -25,6 +25,8 @@ export const DoctorIds = {
   bandwidthOutlier: 'doctor.bandwidth-outlier',
   /** A node that differs from the fleet (CNI, kube-proxy, sysctls, runtime...). */
   oddNode: 'doctor.odd-node',
+  /** A finding, not a diagnosis: one of the commands doctor runs could not run (subject `cluster`). */
+  step: 'doctor.step',
 } as const;
 
-export type DiagnosisId = (typeof DoctorIds)[keyof typeof DoctorIds];
+export type DiagnosisId = Exclude<(typeof DoctorIds)[keyof typeof DoctorIds], typeof DoctorIds.step>;

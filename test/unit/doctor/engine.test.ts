@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nestedProgress, runEngines, type DoctorEngine, type EngineName } from '../../../src/doctor/engine.js';
+import {
+  nestedProgress,
+  runEngines,
+  stepFinding,
+  type DoctorEngine,
+  type EngineName,
+} from '../../../src/doctor/engine.js';
 import { type DoctorOptions } from '../../../src/doctor/options.js';
 import { type DiagnosticContext } from '../../../src/kube/context.js';
 import { createProgress } from '../../../src/lib/progress.js';
@@ -10,6 +16,7 @@ const options: DoctorOptions = {
   bwDurationMs: 3000,
   captureFailures: false,
   captureDir: '.',
+  bundle: false,
   baseline: undefined,
 };
 
@@ -25,10 +32,13 @@ function fakeEngine(name: EngineName, measures: boolean, log: string[], ms: numb
       log.push(`end ${name}`);
       if (error) throw error;
       return {
-        command: name,
-        data: { ran: name },
-        findings: [{ id: `${name}.x`, subject: 'cluster', status: 'pass', summary: '', evidence: [] }],
-        unavailable: [],
+        result: {
+          command: name,
+          data: { ran: name },
+          findings: [{ id: `${name}.x`, subject: 'cluster', status: 'pass', summary: '', evidence: [] }],
+          unavailable: [],
+        },
+        files: [{ path: `${name}.txt`, content: name }],
       };
     },
   };
@@ -45,8 +55,16 @@ describe('runEngines', () => {
       fakeEngine('node', false, log, 30),
       fakeEngine('dns', false, log, 10),
     ]);
-    assert.deepEqual(log, ['start node', 'start dns', 'end dns', 'end node', 'start bw', 'end bw']);
+    // Both probing engines started before either ended; bw started after both ended (order of ends is timing).
+    const at = (entry: string) => log.indexOf(entry);
+    assert.ok(Math.max(at('start node'), at('start dns')) < Math.min(at('end node'), at('end dns')), log.join(', '));
+    assert.ok(at('start bw') > Math.max(at('end node'), at('end dns')), log.join(', '));
+    assert.equal(log.at(-1), 'end bw');
     assert.deepEqual(Object.keys(runs.results).sort(), ['bw', 'dns', 'node']);
+    assert.deepEqual(
+      runs.files.map((file) => file.path),
+      ['node.txt', 'dns.txt', 'bw.txt'],
+    );
     assert.deepEqual(
       runs.steps.map((step) => `${step.name} ${step.status}`),
       ['node ok', 'dns ok', 'bw ok'],
@@ -102,6 +120,18 @@ describe('nestedProgress', () => {
     assert.deepEqual(
       outcomes.map((o) => o.status),
       ['fulfilled', 'rejected'],
+    );
+  });
+});
+
+describe('stepFinding', () => {
+  it('a command that could not run is a failed doctor.step finding; one that ran or was skipped is none', () => {
+    assert.deepEqual(stepFinding({ name: 'check', status: 'ok', durationMs: 1 }), []);
+    assert.deepEqual(stepFinding({ name: 'bw', status: 'skipped', durationMs: 0, reason: '--quick' }), []);
+    const [finding] = stepFinding({ name: 'dns', status: 'failed', durationMs: 60_000, reason: 'no pod-probe pod' });
+    assert.deepEqual(
+      { id: finding?.id, subject: finding?.subject, status: finding?.status, summary: finding?.summary },
+      { id: 'doctor.step', subject: 'cluster', status: 'fail', summary: 'dns did not run: no pod-probe pod' },
     );
   });
 });
