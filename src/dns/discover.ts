@@ -5,6 +5,7 @@
  * ConfigMap), CoreDNS's RBAC, recent CoreDNS logs and the DNS autoscaler. The deciding parts are pure functions; the
  * one function with I/O ({@link discoverCluster}) only fetches, in parallel.
  */
+import { environmentError } from '../lib/errors.js';
 import type {
   KubeClient,
   V1DaemonSet,
@@ -49,6 +50,14 @@ export function clusterDomainFromSearch(search: readonly string[], namespace: st
   const svc = search.find((domain) => domain.startsWith('svc.'));
   return svc?.slice('svc.'.length).replace(/\.$/, '');
 }
+
+/**
+ * The cluster DNS Service: `kube-dns` (kubeadm, kubespray, k3s), else the one labelled `k8s-app=kube-dns` (RKE2's
+ * `rke2-coredns-rke2-coredns`, Helm-installed CoreDNS). Pure.
+ */
+export const clusterDnsService = (services: readonly V1Service[]): V1Service | undefined =>
+  services.find((service) => service.metadata?.name === KUBE_DNS_SERVICE) ??
+  services.find((service) => service.metadata?.labels?.['k8s-app'] === 'kube-dns');
 
 /** `53/UDP`, `53/TCP` ... of a Service. Pure. */
 export const servicePorts = (service: V1Service): string[] =>
@@ -192,14 +201,20 @@ export interface DnsObjects {
 export async function fetchDnsObjects(client: KubeClient, signal: AbortSignal): Promise<DnsObjects> {
   const call = { signal };
   const optional = <T>(promise: Promise<T>): Promise<T | undefined> => promise.catch(() => undefined);
-  const [kubeDns, kubernetes, daemonSets, deployments, corefileMap, nodes] = await Promise.all([
-    client.readService(DNS_NAMESPACE, KUBE_DNS_SERVICE, call),
+  const [systemServices, kubernetes, daemonSets, deployments, corefileMap, nodes] = await Promise.all([
+    client.listServices(DNS_NAMESPACE, {}, call),
     client.readService('default', 'kubernetes', call),
     optional(client.listDaemonSets(DNS_NAMESPACE, {}, call)),
     optional(client.listDeployments(DNS_NAMESPACE, {}, call)),
     optional(client.readConfigMap(DNS_NAMESPACE, 'coredns', call)),
     client.listNodes({}, call),
   ]);
+  const kubeDns = clusterDnsService(systemServices);
+  if (!kubeDns)
+    throw environmentError(
+      `no cluster DNS Service in ${DNS_NAMESPACE} (neither named ${KUBE_DNS_SERVICE} nor labelled k8s-app=kube-dns)`,
+      `check \`kubectl -n ${DNS_NAMESPACE} get services -o wide\`: cluster DNS is not installed, or runs elsewhere`,
+    );
   const selector = Object.entries(kubeDns.spec?.selector ?? { 'k8s-app': 'kube-dns' })
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
@@ -208,7 +223,11 @@ export async function fetchDnsObjects(client: KubeClient, signal: AbortSignal): 
   const autoscalerName = AUTOSCALER_NAMES.find((name) => deployments?.some((d) => d.metadata?.name === name));
   const [pods, endpointSlices, nodeLocalMap, nodeLocalPods, autoscalerMap] = await Promise.all([
     client.listPods(DNS_NAMESPACE, { labelSelector: selector }, call),
-    client.listEndpointSlices(DNS_NAMESPACE, { labelSelector: `kubernetes.io/service-name=${KUBE_DNS_SERVICE}` }, call),
+    client.listEndpointSlices(
+      DNS_NAMESPACE,
+      { labelSelector: `kubernetes.io/service-name=${kubeDns.metadata?.name ?? KUBE_DNS_SERVICE}` },
+      call,
+    ),
     nodeLocalMapName ? optional(client.readConfigMap(DNS_NAMESPACE, nodeLocalMapName, call)) : undefined,
     nodeLocalDaemonSet
       ? optional(client.listPods(DNS_NAMESPACE, { labelSelector: labelSelectorOf(nodeLocalDaemonSet) }, call))
@@ -267,7 +286,12 @@ export function clusterFactsFrom(objects: DnsObjects, resolvConf: ResolvConf, na
   return {
     domain: clusterDomainFromSearch(resolvConf.search, namespace) ?? corefile?.kubernetesZones[0] ?? 'cluster.local',
     kubernetesIP: objects.kubernetes.spec?.clusterIP ?? '',
-    kubeDns: { namespace: DNS_NAMESPACE, name: KUBE_DNS_SERVICE, ip: kubeDnsIP, ports: servicePorts(objects.kubeDns) },
+    kubeDns: {
+      namespace: DNS_NAMESPACE,
+      name: objects.kubeDns.metadata?.name ?? KUBE_DNS_SERVICE,
+      ip: kubeDnsIP,
+      ports: servicePorts(objects.kubeDns),
+    },
     coredns: {
       pods: coredns,
       endpoints: readyEndpoints(objects.endpointSlices),

@@ -75,7 +75,7 @@ export function dnsRequirements(namespace: string): AccessRequirement[] {
     ...['create', 'delete'].map((verb) => ({ verb, resource: 'services', namespace })),
     { verb: 'get', resource: 'services', namespace: 'default' },
     { verb: 'list', resource: 'nodes' },
-    system('get', 'services'),
+    system('list', 'services'),
     system('list', 'pods'),
     system('get', 'pods', '', 'log'),
     system('get', 'configmaps'),

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { V1DaemonSet, V1Node, V1Pod } from '../../../src/kube/client.js';
 import {
   assessAutoscaler,
+  clusterDnsService,
   clusterDomainFromSearch,
   clusterSize,
   corednsDeployment,
@@ -112,6 +113,19 @@ describe('node-local DNS discovery', () => {
       status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
     });
     assert.deepEqual(nodesWithoutReadyPod([pod('w1', true), pod('w2', false)], ['w1', 'w2', 'w3']), ['w2', 'w3']);
+  });
+});
+
+describe('the cluster DNS Service', () => {
+  const service = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
+  it('kube-dns by name, else by the k8s-app=kube-dns label (RKE2), else none', () => {
+    assert.equal(clusterDnsService([service('metrics'), service('kube-dns')])?.metadata?.name, 'kube-dns');
+    assert.equal(
+      clusterDnsService([service('metrics'), service('rke2-coredns-rke2-coredns', { 'k8s-app': 'kube-dns' })])?.metadata
+        ?.name,
+      'rke2-coredns-rke2-coredns',
+    );
+    assert.equal(clusterDnsService([service('metrics')]), undefined);
   });
 });
 
