@@ -22,8 +22,12 @@ export const OUTLIER_FACTOR = 3;
 export const RETRANSMIT_PERCENT_FAIL = 1;
 /** UDP datagrams lost, %. */
 export const UDP_LOSS_PERCENT_FAIL = 1;
-/** Pod network ÷ host network below this: the pod path costs more than half the bandwidth. */
-export const OVERLAY_RATIO_FAIL = 0.5;
+/**
+ * Pod network ÷ host network below this (the pod path is more than {@link OUTLIER_FACTOR}× slower): overlay or CNI
+ * overhead. Not k8s-netperf's 10 % tolerance: one short test per pair and network varies more than that on a busy
+ * node (the lab's routed pod network, no overlay, measured 0.42–1.01 under load).
+ */
+export const OVERLAY_RATIO_FAIL = 1 / OUTLIER_FACTOR;
 /** An iperf3 process above this % of one CPU measured its CPU (iperf3 ≤ 3.15 is single-threaded). */
 export const CPU_BOUND_PERCENT = 90;
 /** A full-size TCP segment on a 1500-byte Ethernet path (1500 − 40 header − 12 timestamp option). */

@@ -33,10 +33,12 @@ import {
 } from './iperf.js';
 import type { BwData, BwOptions, Network, PairResult } from './model.js';
 import { mtuMismatches, networkRatios, routeMtu, routeMtuArgv, testsFor, toResults } from './results.js';
-import { pairKey, schedulePairs, type Pair, type Schedule } from './schedule.js';
+import { pairKey, schedulePairs, type Pair } from './schedule.js';
 
 /** Counter snapshots and probes are quick reads; a node that takes longer is reported without them. */
 const READ_TIMEOUT_MS = 20_000;
+/** How often the live rate of a round's tests is shown. */
+const LIVE_RATE_EVERY_MS = 2_000;
 /** Evidence probes run for this many flagged pairs at once. */
 const PROBE_CONCURRENCY = 8;
 
@@ -81,24 +83,28 @@ export async function runBw(ctx: DiagnosticContext, options: BwOptions): Promise
   const results: PairResult[] = [];
   const moved = new Map<string, CountersDiff>();
   const after = new Map<string, CounterSnapshot>();
-  const scheduled: BwData['schedule'][number][] = [];
-  let interrupted = false;
   const started = Date.now();
-  for (const network of options.networks) {
+  // Tests between nodes without a server or client pod cannot run; those nodes are in `unavailable` with the reason.
+  const plans = options.networks.flatMap((network) => {
     const fleet = fleets.get(network);
-    if (!fleet || interrupted) continue;
-    // Tests between nodes without a server or client pod cannot run; those nodes are in `unavailable` with the reason.
+    if (!fleet) return [];
     const runnable = tests.filter((test) => fleet.member(test.from) && fleet.member(test.to));
-    const networkSchedule: Schedule = schedulePairs(runnable, { serial: options.serial });
-    scheduled.push({
-      network,
-      rounds: networkSchedule.rounds.length,
-      lowerBound: networkSchedule.lowerBound,
-      optimal: networkSchedule.optimal,
-    });
-    for (const [index, round] of networkSchedule.rounds.entries()) {
-      if (ctx.signal.aborted) break;
-      const title = `${network} network: round ${index + 1} of ${networkSchedule.rounds.length}`;
+    return [{ network, fleet, schedule: schedulePairs(runnable, { serial: options.serial }) }];
+  });
+  const scheduled = plans.map(({ network, schedule: planned }) => ({
+    network,
+    rounds: planned.rounds.length,
+    lowerBound: planned.lowerBound,
+    optimal: planned.optimal,
+  }));
+  // Round k of every network before round k+1: a pair's pod and host numbers are taken close together in time, so
+  // a load that comes and goes does not show up as pod ÷ host.
+  const roundCount = Math.max(0, ...plans.map((plan) => plan.schedule.rounds.length));
+  for (let index = 0; index < roundCount && !ctx.signal.aborted; index += 1) {
+    for (const { network, fleet, schedule: planned } of plans) {
+      const round = planned.rounds[index];
+      if (!round || ctx.signal.aborted) continue;
+      const title = `${network} network: round ${index + 1} of ${planned.rounds.length}`;
       try {
         const outcome = await ctx.progress.step(title, (detail) =>
           runRound(ctx, options, fleet, inspector, network, index + 1, round, detail),
@@ -110,8 +116,8 @@ export async function runBw(ctx: DiagnosticContext, options: BwOptions): Promise
         if (!ctx.signal.aborted) throw err;
       }
     }
-    if (ctx.signal.aborted) interrupted = true;
   }
+  const interrupted = ctx.signal.aborted;
   const wallTimeMs = Date.now() - started;
 
   const data: BwData = {
@@ -146,9 +152,14 @@ async function runRound(
   const readers = inspector?.restrictedTo(roundNodes);
   const before = await snapshots(readers);
   const rates = new Map<string, number>();
-  const show = () =>
+  let shownAt = 0;
+  // Every 2 s at most: plain progress (CI logs) prints each change on its own line.
+  const show = () => {
+    if (Date.now() - shownAt < LIVE_RATE_EVERY_MS) return;
+    shownAt = Date.now();
     detail(round.map((test) => `${pairSubject(test)} ${formatBits(rates.get(pairKey(test)) ?? 0)}`).join(', '));
-  show();
+  };
+  detail(round.map(pairSubject).join(', '));
   const measured = await Promise.all(
     round.map(async (test) => {
       const outcome = await runTest(ctx, options, fleet, test, (rate) => {

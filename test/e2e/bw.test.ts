@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { BwData } from '../../src/bw/model.js';
 import type { DiagnosticResult } from '../../src/findings/model.js';
+import { assertMatchesSchema } from '../schema.js';
 import { haveCluster, hostProcesses, kubectlOk, MANAGED, netdiag, waitFor } from './sniff.support.js';
 
 type BwResult = DiagnosticResult<BwData>;
@@ -66,6 +67,7 @@ describe('kubectl netdiag bw (healthy lab)', { skip: !haveCluster() && 'no clust
     const run = await bw(['--network', 'both', '--time', '1s', '--omit', '0', '--port', port, '-o', 'json']);
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
     const result = JSON.parse(run.stdout) as BwResult;
+    assertMatchesSchema('bw', result);
     const pairs = nodes.length * (nodes.length - 1);
     assert.equal(result.data.results.length, 2 * pairs);
     for (const pair of result.data.results) {
