@@ -13,10 +13,11 @@ const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 
 
 function leftovers(): string[] {
   const found: string[] = [];
-  // Live processes only: zombies are already dead (their parent, not the lab, has yet to reap them).
+  // Live processes only: zombies are already dead (their parent, not the lab, has yet to reap them). Lab
+  // processes run from …/netdiag-lab/…; a bare "netdiag-lab" would also match the team's lock waiters.
   const procs = sh('ps -eo pid=,stat=,args=')
     .split('\n')
-    .filter((line) => /netdiag-lab|kube-apiserver|kubelet|containerd-shim/.test(line))
+    .filter((line) => /\/netdiag-lab\/|kube-apiserver|kubelet|containerd-shim/.test(line))
     .filter((line) => !/^\s*\d+\s+Z/.test(line))
     .join('\n');
   if (procs) found.push(`processes:\n${procs}`);
@@ -55,7 +56,9 @@ function labUp(workers = 3): void {
 describe('lab down and up', { skip: skipUnlessLab }, () => {
   it('up recovers a lab whose processes were killed (as at the end of a session)', () => {
     // pkill itself, not through a shell: a shell's command line would match the pattern and be killed too.
-    spawnSync('pkill', ['-9', '-f', 'netdiag-lab|bin/kube-']);
+    // Only what runs from the lab's directories (…/netdiag-lab/…) and its Kubernetes binaries: a bare
+    // "netdiag-lab" would also kill whoever waits on /tmp/netdiag-lab.lock or edits a file of that name.
+    spawnSync('pkill', ['-9', '-f', '/netdiag-lab/|bin/kube-']);
     labUp();
   });
 
