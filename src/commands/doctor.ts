@@ -5,11 +5,12 @@ import { diagnosticFlags } from '../cli/flags.js';
 import { DEFAULT_PARALLEL } from '../check/options.js';
 import { DEFAULT_EXTERNAL_NAME, DEFAULT_PROPAGATION_TIMEOUT_MS, DEFAULT_QUERIES } from '../dns/options.js';
 import { parseBaseline, toBaseline, type Baseline } from '../doctor/baseline.js';
-import { reportFiles, writeBundle, type BundleFile } from '../doctor/bundle.js';
+import { reportFiles } from '../doctor/bundle.js';
 import { runDoctor } from '../doctor/engine.js';
 import { doctorEngines } from '../doctor/engines.js';
 import { DEFAULT_BW_DURATION, toPlan } from '../doctor/options.js';
 import { doctorView } from '../doctor/view.js';
+import { writeBundle, type BundleFile } from '../node/bundle.js';
 import { usageError } from '../lib/errors.js';
 import { openOwnedFile } from '../lib/owned-output.js';
 import { checkFlags, toOptions as checkOptions } from './check.js';
@@ -116,7 +117,7 @@ export default class Doctor extends NetdiagCommand {
         savedBaseline.stream.write(`${JSON.stringify(toBaseline(result.findings, new Date()), null, 2)}\n`);
         await savedBaseline.finish();
       }
-      if (bundle) await writeBundle(bundle, 'netdiag-doctor', [...reportFiles(result), ...files]);
+      if (bundle) await writeBundle(bundle, [...reportFiles(result), ...files], new Date());
     } catch (err) {
       // No report: a file this run created goes, one that existed keeps every byte it had.
       await bundle?.abandon();

@@ -15,7 +15,7 @@ import { type Progress } from '../lib/progress.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
 import { type DiagnosticResult, type Finding, type Unavailable } from '../findings/model.js';
 import { compareBaseline } from './baseline.js';
-import { type BundleFile } from './bundle.js';
+import { type BundleFile } from '../node/bundle.js';
 import { type DoctorOptions } from './options.js';
 import { type DoctorCapture, type DoctorResult, type DoctorStep } from './report.js';
 import { DoctorIds } from './ids.js';

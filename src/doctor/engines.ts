@@ -11,7 +11,7 @@ import { runDns } from '../dns/engine.js';
 import { type DnsOptions } from '../dns/options.js';
 import { fleetRequirements } from '../kube/fleet.js';
 import { DEFAULT_NODE_OPTIONS, inspectNodes } from '../node/engine.js';
-import { nodeFiles } from './bundle.js';
+import { bundleFiles } from '../node/bundle.js';
 import { type DoctorEngine } from './engine.js';
 
 /** What doctor passes on to the engines it runs. */
@@ -41,7 +41,7 @@ export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
       requirements: fleetRequirements,
       run: async (ctx, options) => {
         const inspected = await inspectNodes(ctx, { ...DEFAULT_NODE_OPTIONS, full: options.bundle });
-        return { result: inspected.result, files: options.bundle ? nodeFiles(inspected.raw) : [] };
+        return { result: inspected.result, files: options.bundle ? bundleFiles(inspected) : [] };
       },
     },
     {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { nodeFiles, reportFiles, writeBundle } from '../../../src/doctor/bundle.js';
+import { reportFiles } from '../../../src/doctor/bundle.js';
+import { bundleFiles, writeBundle } from '../../../src/node/bundle.js';
 import { type DoctorResult } from '../../../src/doctor/report.js';
 import { openOwnedFile } from '../../../src/lib/owned-output.js';
 
@@ -51,26 +52,21 @@ async function untar(file: string): Promise<Map<string, string>> {
 }
 
 describe('doctor bundle', () => {
-  it('the report in every format, each node’s sections, under one top directory', async () => {
+  it('the report in every format under netdiag-doctor/, beside what node --bundle writes', async () => {
     const file = path.join(scratch, 'report.tar.gz');
-    const section = (name: string, output: string, stderr?: string) =>
-      [name, { name, output, status: 0, ...(stderr ? { stderr } : {}) }] as const;
+    const nodeResult = { command: 'node', data: null, findings: [], unavailable: [] };
+    const raw = {
+      node: 'worker1.kube.local',
+      discovered: new Map([['uname', { name: 'uname', output: 'Linux worker1', status: 0 }]]),
+      inspected: new Map(),
+    };
     const files = [
       ...reportFiles(result),
-      ...nodeFiles([
-        {
-          node: 'worker1.kube.local',
-          discovered: new Map([section('processes', 'kubelet 1234')]),
-          inspected: new Map([section('iptables-save', '*filter\nCOMMIT', 'warning: legacy tables')]),
-        },
-      ]),
+      ...bundleFiles({ result: nodeResult, raw: [raw] } as unknown as Parameters<typeof bundleFiles>[0]),
     ];
-    await writeBundle(await openOwnedFile(file), 'netdiag-doctor', files);
+    await writeBundle(await openOwnedFile(file), files, new Date());
     const entries = await untar(file);
     assert.deepEqual([...entries.keys()].sort(), [
-      'netdiag-doctor/nodes/worker1.kube.local/discovered/processes.txt',
-      'netdiag-doctor/nodes/worker1.kube.local/inspected/iptables-save.stderr.txt',
-      'netdiag-doctor/nodes/worker1.kube.local/inspected/iptables-save.txt',
       'netdiag-doctor/report.html',
       'netdiag-doctor/report.json',
       'netdiag-doctor/report.junit.xml',
@@ -78,12 +74,11 @@ describe('doctor bundle', () => {
       'netdiag-doctor/report.txt',
       'netdiag-doctor/report.wide.txt',
       'netdiag-doctor/report.yaml',
+      'netdiag-node/result.json',
+      'netdiag-node/worker1.kube.local/uname.txt',
     ]);
     assert.deepEqual(JSON.parse(entries.get('netdiag-doctor/report.json') ?? ''), result);
     assert.match(entries.get('netdiag-doctor/report.html') ?? '', /<h2>Diagnoses<\/h2>/);
-    assert.equal(
-      entries.get('netdiag-doctor/nodes/worker1.kube.local/inspected/iptables-save.stderr.txt'),
-      'exit 0\nwarning: legacy tables',
-    );
+    assert.match(entries.get('netdiag-doctor/report.junit.xml') ?? '', /<testsuites/);
   });
 });

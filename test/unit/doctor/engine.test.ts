@@ -38,7 +38,7 @@ function fakeEngine(name: EngineName, measures: boolean, log: string[], ms: numb
           findings: [{ id: `${name}.x`, subject: 'cluster', status: 'pass', summary: '', evidence: [] }],
           unavailable: [],
         },
-        files: [{ path: `${name}.txt`, content: name }],
+        files: [{ name: `${name}.txt`, content: name }],
       };
     },
   };
@@ -62,7 +62,7 @@ describe('runEngines', () => {
     assert.equal(log.at(-1), 'end bw');
     assert.deepEqual(Object.keys(runs.results).sort(), ['bw', 'dns', 'node']);
     assert.deepEqual(
-      runs.files.map((file) => file.path),
+      runs.files.map((file) => file.name),
       ['node.txt', 'dns.txt', 'bw.txt'],
     );
     assert.deepEqual(
