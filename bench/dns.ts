@@ -8,71 +8,27 @@
  *   npm run build && node dist/bench/dns.js
  *   flock -x /tmp/netdiag-lab.lock sh -c 'scripts/lab/lab up --workers 6 && node dist/bench/dns.js; scripts/lab/lab up --workers 3'
  */
-import { spawn, spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { clusterNodes, log, median, runNetdiag, type BenchRun } from './support.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.lab', 'kubeconfig');
-const env = { ...process.env, KUBECONFIG: kubeconfig };
-const cli = process.env.BENCH_CLI ?? path.join(root, 'bin', 'kubectl-netdiag');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** The check as doctor runs it: no external name (the lab has no Internet), 3 queries per resolver. */
 const ARGS = (process.env.BENCH_DNS_ARGS ?? '--no-external --queries 3').split(' ').filter(Boolean);
 
-const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
-
-interface Run {
-  readonly ms: number;
-  readonly requests: number;
-  readonly status: number | null;
-}
-
-function runDns(extra: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cli, ['dns', '-o', 'json', '-v', ...ARGS, ...extra], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      const ms = performance.now() - started;
-      const requests = /api requests: (\d+)/.exec(stderr);
-      if (status !== 0 && status !== 1) reject(new Error(`dns exited ${status}: ${stderr.slice(-1500)}`));
-      else resolve({ ms, requests: requests ? Number(requests[1]) : NaN, status });
-    });
-  });
-}
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-
-const nodes = spawnSync('kubectl', ['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'], {
-  env,
-  encoding: 'utf8',
-})
-  .stdout.split(' ')
-  .filter(Boolean);
+const nodes = clusterNodes();
 log(`${nodes.length} nodes, ${ROUNDS} rounds, dns ${ARGS.join(' ')}`);
 
-const all: Run[] = [];
+const all: BenchRun[] = [];
 const serial: number[] = [];
 const singleRequests: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  const run = await runDns([]);
+  const run = await runNetdiag(['dns', '-o', 'json', ...ARGS]);
   all.push(run);
   log(
     `round ${round + 1}: all ${nodes.length} nodes in ${(run.ms / 1000).toFixed(1)} s, ${run.requests} API requests (exit ${run.status})`,
   );
   let sum = 0;
   for (const node of nodes) {
-    const single = await runDns(['--nodes', node]);
+    const single = await runNetdiag(['dns', '-o', 'json', ...ARGS, '--nodes', node]);
     sum += single.ms;
     singleRequests.push(single.requests);
   }

@@ -6,6 +6,7 @@
 import { trimOutput, type Finding, type MetricValue, type Status } from '../findings/model.js';
 import { CHECK_IDS, type CheckId } from './ids.js';
 import type { ProbeOutcome } from './outcome.js';
+import type { FailureReason } from './reasons.js';
 import { dfSizeForMtu, ICMP_IPV4_OVERHEAD, mtuVerdict, type MtuEvidence } from './ping.js';
 import type { Probe } from './probes.js';
 
@@ -40,8 +41,22 @@ const DESCRIPTIONS: Readonly<Record<CheckId, string>> = {
   [CHECK_IDS.kubernetesService]: 'the kubernetes Service (API server)',
 };
 
+/** What to do about an outside target that failed, by reason; node-free so one line covers every node. */
+function outsideHint(reason: FailureReason | undefined): string {
+  switch (reason) {
+    case 'refused':
+      return 'the target answered but nothing listens on that port (or its firewall rejects): check the target';
+    case 'unresolved':
+      return 'the name does not resolve from the node: `kubectl netdiag dns`';
+    case 'no-reply':
+      return 'a UDP service that ignores a line of text looks the same as a drop: check with a client of that protocol';
+    default:
+      return 'check egress from the node (firewall, NAT, proxy) and the target itself';
+  }
+}
+
 /** What to do about a failed probe, per check: the next place to look, said as a fix line. */
-function hintFor(probe: Probe): string {
+function hintFor(probe: Probe, reason?: FailureReason): string {
   const { from, to } = probe;
   switch (probe.id) {
     case CHECK_IDS.podToPod:
@@ -69,7 +84,7 @@ function hintFor(probe: Probe): string {
     case CHECK_IDS.externalUdp:
     case CHECK_IDS.externalHttp:
     case CHECK_IDS.externalPing:
-      return `${from} cannot reach ${probe.target}: check egress from that node (firewall, NAT, proxy) and the target itself`;
+      return outsideHint(reason);
   }
 }
 
@@ -108,7 +123,7 @@ export function probeFinding(record: ProbeRecord): Finding {
     status,
     summary,
     evidence: [{ where: record.pod, command: probe.argv.join(' '), output: trimOutput(record.output) }],
-    ...(status === 'pass' ? {} : { hint: hintFor(probe) }),
+    ...(status === 'pass' ? {} : { hint: hintFor(probe, outcome.reason) }),
     metrics,
   };
 }

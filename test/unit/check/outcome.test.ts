@@ -86,6 +86,53 @@ describe('probeOutcome on real nc, curl and ping output', () => {
       reason: 'unresolved',
       detail: '* Could not resolve host: nonexistent.invalid',
     },
+    // from a tools-image pod on the lab, against the world (docs/lab.md)
+    {
+      kind: 'tcp',
+      fixture: 'lab/nc-world-8080-ok',
+      reason: 'ok',
+      detail: 'Connection to www.netdiag.test (172.30.78.80) 8080 port [tcp/http-alt] succeeded!',
+    },
+    {
+      kind: 'tcp',
+      fixture: 'lab/nc-world-81-refused',
+      reason: 'refused',
+      detail: 'nc: connect to www.netdiag.test (172.30.78.80) port 81 (tcp) failed: Connection refused',
+    },
+    {
+      kind: 'tcp',
+      fixture: 'lab/nc-world-82-timeout',
+      reason: 'timeout',
+      detail: 'nc: connect to 172.30.78.80 port 82 (tcp) timed out: Operation now in progress',
+    },
+    {
+      kind: 'tcp',
+      fixture: 'lab/nc-unresolved',
+      reason: 'unresolved',
+      detail: 'nc: getaddrinfo for host "nothing.netdiag.test" port 80: Name or service not known',
+    },
+    { kind: 'http', fixture: 'lab/curl-world-200', reason: 'ok', detail: 'HTTP 200' },
+    {
+      kind: 'http',
+      fixture: 'lab/curl-world-81-refused',
+      reason: 'refused',
+      detail: '* connect to 172.30.78.80 port 81 failed: Connection refused',
+    },
+    {
+      kind: 'http',
+      fixture: 'lab/curl-world-82-timeout',
+      reason: 'timeout',
+      detail: '* Failed to connect to 172.30.78.80 port 82 after 2016 ms: Timeout was reached',
+    },
+    {
+      kind: 'http',
+      fixture: 'lab/curl-unresolved',
+      reason: 'unresolved',
+      detail: '* Could not resolve host: nothing.netdiag.test',
+    },
+    { kind: 'udp', fixture: 'lab/udp-world-8080-echo', reason: 'ok', detail: 'echoed' },
+    { kind: 'ping', fixture: 'lab/ping-world-ok', reason: 'ok', detail: '3/3 replies' },
+    { kind: 'ping', fixture: 'lab/ping-pod-df-1472-ok', reason: 'ok', detail: '2/2 replies' },
     { kind: 'ping', fixture: 'ping/iputils-ok', reason: 'ok', detail: '3/3 replies' },
     { kind: 'ping', fixture: 'ping/iputils-timeout', reason: 'timeout', detail: 'no reply to 10 echo requests' },
   ];
