@@ -13,7 +13,6 @@ import path from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import tarStream from 'tar-stream';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { KubeClient, type V1Pod } from '../../src/kube/client.js';
@@ -30,42 +29,13 @@ import {
   SESSION_LABEL,
 } from '../../src/kube/session.js';
 import { NetdiagError } from '../../src/lib/errors.js';
+import { assertMatchesSchema } from '../schema.js';
+import { assertErrorLines, cli, env, kubeconfig, repoRoot, run, runCli, TOOLS_IMAGE } from './harness.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const binDir = path.join(repoRoot, 'bin');
-const cli = path.join(binDir, 'kubectl-netdiag');
-const kubeconfig = process.env.KUBECONFIG ?? path.join(repoRoot, '.lab', 'kubeconfig');
+const completer = path.join(repoRoot, 'bin', 'kubectl_complete-netdiag');
 const restrictedKubeconfig = path.join(repoRoot, '.lab', 'kubeconfig-restricted');
-const TOOLS_IMAGE = process.env.NETDIAG_TOOLS_IMAGE ?? 'ghcr.io/kubectl-netdiag/tools:0.1.0';
 const BOGUS_IMAGE = 'registry.invalid/kubectl-netdiag/no-such-image:0.0.0';
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  KUBECONFIG: kubeconfig,
-  PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`,
-};
 const scratch = mkdtempSync(path.join(tmpdir(), 'netdiag-e2e-'));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Run {
-  const result = spawnSync(command, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
-}
-const netdiag = (args: readonly string[], extraEnv?: NodeJS.ProcessEnv) => run(cli, args, extraEnv);
-
-/** Our error convention: an `error: …` line then a `fix: …` line (plain progress lines may precede them). */
-function assertErrorLines(result: Run, exitCode: number, cause: RegExp): void {
-  assert.equal(result.status, exitCode, `exit ${result.status}, stderr: ${result.stderr}`);
-  const lines = result.stderr.trimEnd().split('\n');
-  const at = lines.findIndex((line) => line.startsWith('error: '));
-  assert.ok(at >= 0, `no error line in: ${result.stderr}`);
-  assert.match(lines[at] ?? '', cause);
-  assert.match(lines[at + 1] ?? '', /^fix: /);
-}
 
 /** A kubeconfig equal to the test cluster's current context but with something replaced. */
 function variantKubeconfig(name: string, change: (doc: Record<string, unknown>) => void): string {
@@ -129,7 +99,7 @@ before(async () => {
 
 describe('the executable', () => {
   it('--help lists the commands', () => {
-    const result = netdiag(['--help']);
+    const result = runCli(['--help']);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /\$ kubectl netdiag \[COMMAND\]/);
     for (const command of ['cleanup', 'version']) assert.match(result.stdout, new RegExp(`^\\s+${command}\\s`, 'm'));
@@ -145,8 +115,9 @@ describe('the executable', () => {
   });
 
   it('version -o json has client, commit, node and server', () => {
-    const result = netdiag(['version', '-o', 'json']);
+    const result = runCli(['version', '-o', 'json']);
     assert.equal(result.status, 0, result.stderr);
+    assertMatchesSchema('version', JSON.parse(result.stdout));
     const data = JSON.parse(result.stdout) as {
       client: { version: string; commit: string; node: string };
       server: { gitVersion: string };
@@ -157,23 +128,23 @@ describe('the executable', () => {
   });
 
   it('usage errors exit 2 with error/fix lines', () => {
-    assertErrorLines(netdiag(['cleanup', '--no-such-flag']), 2, /Nonexistent flag: --no-such-flag/);
-    assertErrorLines(netdiag(['no-such-command']), 2, /command no-such-command not found/);
-    assertErrorLines(netdiag(['cleanup', '-o', 'xml']), 2, /xml/);
+    assertErrorLines(runCli(['cleanup', '--no-such-flag']), 2, /Nonexistent flag: --no-such-flag/);
+    assertErrorLines(runCli(['no-such-command']), 2, /command no-such-command not found/);
+    assertErrorLines(runCli(['cleanup', '-o', 'xml']), 2, /xml/);
   });
 
   it('kubectl_complete-netdiag answers in cobra’s format with commands and namespaces from the cluster', () => {
-    const commands = run(path.join(binDir, 'kubectl_complete-netdiag'), ['']);
+    const commands = run(completer, ['']);
     assert.equal(commands.status, 0, commands.stderr);
     assert.match(commands.stdout, /^cleanup$/m);
     assert.match(commands.stdout, /:4\n$/);
-    const namespaces = run(path.join(binDir, 'kubectl_complete-netdiag'), ['cleanup', '-n', 'kube-']);
+    const namespaces = run(completer, ['cleanup', '-n', 'kube-']);
     assert.match(namespaces.stdout, /^kube-system$/m);
     assert.doesNotMatch(namespaces.stdout, /^default$/m);
-    const contexts = run(path.join(binDir, 'kubectl_complete-netdiag'), ['__complete', 'version', '--context', '']);
+    const contexts = run(completer, ['__complete', 'version', '--context', '']);
     assert.ok(contexts.stdout.split('\n').includes(client.contextName), contexts.stdout);
     assert.match(contexts.stdout, /:4\n$/);
-    const nodeTargets = run(path.join(binDir, 'kubectl_complete-netdiag'), ['sniff', 'node/']);
+    const nodeTargets = run(completer, ['sniff', 'node/']);
     assert.ok(nodeTargets.stdout.split('\n').includes(`node/${workerNode}`), nodeTargets.stdout);
     // kubectl itself (>= 1.26) delegates `kubectl netdiag <TAB>` to the executable on PATH.
     const viaKubectl = run('kubectl', ['__complete', 'netdiag', 'cleanup', '-n', 'kube-sys']);
@@ -184,22 +155,22 @@ describe('the executable', () => {
 
 describe('global flags', () => {
   it('--context unknown → exit 2 naming the known contexts', () => {
-    const result = netdiag(['version', '--context', 'no-such-context']);
+    const result = runCli(['version', '--context', 'no-such-context']);
     assertErrorLines(result, 2, /context "no-such-context" not found/);
     assert.match(result.stderr, /fix: use one of: /);
   });
 
   it('--cluster and --user select kubeconfig entries; unknown ones are exit 2', () => {
     const { clusterName, userName } = client.selection;
-    const ok = netdiag(['version', '--cluster', clusterName, '--user', userName, '-o', 'json']);
+    const ok = runCli(['version', '--cluster', clusterName, '--user', userName, '-o', 'json']);
     assert.equal(ok.status, 0, ok.stderr);
-    assertErrorLines(netdiag(['version', '--cluster', 'no-such-cluster']), 2, /cluster "no-such-cluster" not found/);
-    assertErrorLines(netdiag(['version', '--user', 'no-such-user']), 2, /user "no-such-user" not found/);
+    assertErrorLines(runCli(['version', '--cluster', 'no-such-cluster']), 2, /cluster "no-such-cluster" not found/);
+    assertErrorLines(runCli(['version', '--user', 'no-such-user']), 2, /user "no-such-user" not found/);
   });
 
   it('--kubeconfig missing → exit 3, one error line naming the file', () => {
     const missing = path.join(scratch, 'missing-kubeconfig');
-    const result = netdiag(['cleanup', '--kubeconfig', missing]);
+    const result = runCli(['cleanup', '--kubeconfig', missing]);
     assertErrorLines(result, 3, new RegExp(`kubeconfig ${missing} does not exist`));
     assert.equal(result.stderr.trimEnd().split('\n').length, 2);
   });
@@ -210,19 +181,15 @@ describe('global flags', () => {
       for (const entry of doc.clusters as { cluster: { server: string } }[]) entry.cluster.server = url;
     });
     assertErrorLines(
-      netdiag(['cleanup', '--kubeconfig', file]),
+      runCli(['cleanup', '--kubeconfig', file]),
       3,
       new RegExp(`cannot reach the Kubernetes API at ${url} \\(ECONNREFUSED\\)`),
     );
-    const version = netdiag(['version', '--kubeconfig', file]);
+    const version = runCli(['version', '--kubeconfig', file]);
     assert.equal(version.status, 3, 'version without a server exits 3');
     assert.match(version.stdout, /^Client Version: /m, 'but still prints the client part');
     assert.match(version.stderr, new RegExp(`^error: cannot reach the Kubernetes API at ${url}`, 'm'));
-    assert.equal(
-      netdiag(['version', '--client', '--kubeconfig', file]).status,
-      0,
-      '--client never contacts the server',
-    );
+    assert.equal(runCli(['version', '--client', '--kubeconfig', file]).status, 0, '--client never contacts the server');
   });
 
   it('bad token → authentication error, exit 3', () => {
@@ -233,7 +200,7 @@ describe('global flags', () => {
       }));
     });
     assertErrorLines(
-      netdiag(['cleanup', '--kubeconfig', file]),
+      runCli(['cleanup', '--kubeconfig', file]),
       3,
       /rejected the credentials of user ".*" \(401 Unauthorized\)/,
     );
@@ -248,31 +215,31 @@ describe('global flags', () => {
       }
     });
     assertErrorLines(
-      netdiag(['cleanup', '--kubeconfig', file]),
+      runCli(['cleanup', '--kubeconfig', file]),
       3,
       /TLS verification of the API server at https:\/\/.* failed/,
     );
   });
 
   it('--request-timeout bounds requests; a bad value is exit 2', () => {
-    assertErrorLines(netdiag(['cleanup', '-n', ns, '--request-timeout', '1ms']), 3, /timed out after 1ms/);
+    assertErrorLines(runCli(['cleanup', '-n', ns, '--request-timeout', '1ms']), 3, /timed out after 1ms/);
     assertErrorLines(
-      netdiag(['cleanup', '-n', ns, '--request-timeout', 'soon']),
+      runCli(['cleanup', '-n', ns, '--request-timeout', 'soon']),
       2,
       /invalid value "soon" for --request-timeout/,
     );
-    assert.equal(netdiag(['cleanup', '-n', ns, '--request-timeout', '20s', '-q']).status, 0);
+    assert.equal(runCli(['cleanup', '-n', ns, '--request-timeout', '20s', '-q']).status, 0);
   });
 
   it('-n selects the namespace, default comes from the context', () => {
-    const inKubeSystem = netdiag(['cleanup', '-n', 'kube-system', '-o', 'json']);
+    const inKubeSystem = runCli(['cleanup', '-n', 'kube-system', '-o', 'json']);
     assert.equal(inKubeSystem.status, 0, inKubeSystem.stderr);
     assert.equal((JSON.parse(inKubeSystem.stdout) as { namespace: string }).namespace, 'kube-system');
     const file = variantKubeconfig('context-namespace', (doc) => {
       for (const entry of doc.contexts as { context: Record<string, unknown> }[])
         entry.context.namespace = 'kube-public';
     });
-    const fromContext = netdiag(['cleanup', '--kubeconfig', file, '-o', 'yaml']);
+    const fromContext = runCli(['cleanup', '--kubeconfig', file, '-o', 'yaml']);
     assert.equal(fromContext.status, 0, fromContext.stderr);
     assert.equal((parseYaml(fromContext.stdout) as { namespace: string }).namespace, 'kube-public');
   });
@@ -283,9 +250,9 @@ describe('global flags', () => {
       // Same names, broken server: must lose against the first file.
       for (const entry of doc.clusters as { cluster: { server: string } }[]) entry.cluster.server = url;
     });
-    const first = netdiag(['version', '-o', 'json'], { KUBECONFIG: `${kubeconfig}${path.delimiter}${shadow}` });
+    const first = runCli(['version', '-o', 'json'], { KUBECONFIG: `${kubeconfig}${path.delimiter}${shadow}` });
     assert.equal(first.status, 0, first.stderr);
-    const second = netdiag(['version', '-o', 'json'], { KUBECONFIG: `${shadow}${path.delimiter}${kubeconfig}` });
+    const second = runCli(['version', '-o', 'json'], { KUBECONFIG: `${shadow}${path.delimiter}${kubeconfig}` });
     assert.equal(second.status, 3);
     assert.ok(second.stderr.includes(url), second.stderr);
   });
@@ -699,7 +666,7 @@ describe('admission and preflight failures', () => {
 
   it('forbidden: the restricted identity is told the exact verb/resource and a Role', async (t) => {
     if (!existsSync(restrictedKubeconfig)) return t.skip(`${restrictedKubeconfig} is absent (a lab fixture)`);
-    const result = netdiag(['cleanup', '--kubeconfig', restrictedKubeconfig, '-n', 'default']);
+    const result = runCli(['cleanup', '--kubeconfig', restrictedKubeconfig, '-n', 'default']);
     assertErrorLines(result, 3, /is not allowed to delete pods in namespace "default"/);
     const cause = result.stderr.split('\n').find((line) => line.startsWith('error: ')) ?? '';
     assert.doesNotMatch(cause, /list pods/, 'list is allowed, so not reported');
@@ -725,8 +692,9 @@ describe('cleanup and signals', () => {
       },
       spec: { nodeName: workerNode, containers: [{ name: 'tools', image: TOOLS_IMAGE, command: ['sleep', '600'] }] },
     });
-    const result = netdiag(['cleanup', '-n', ns, '-o', 'json']);
+    const result = runCli(['cleanup', '-n', ns, '-o', 'json']);
     assert.equal(result.status, 0, result.stderr);
+    assertMatchesSchema('cleanup', JSON.parse(result.stdout));
     const report = JSON.parse(result.stdout) as {
       namespace: string | null;
       pods: { name: string; session: string; result: string }[];
@@ -739,10 +707,11 @@ describe('cleanup and signals', () => {
       result.stdout,
     );
     assert.deepEqual(await managedPods(), []);
-    const again = netdiag(['cleanup', '-n', ns]);
+    const again = runCli(['cleanup', '-n', ns]);
     assert.equal(again.stdout, `nothing to clean up in namespace ${ns}\n`);
-    const everywhere = netdiag(['cleanup', '-A', '--session', 'no-such-session', '-o', 'json']);
+    const everywhere = runCli(['cleanup', '-A', '--session', 'no-such-session', '-o', 'json']);
     assert.equal(everywhere.status, 0, everywhere.stderr);
+    assertMatchesSchema('cleanup', JSON.parse(everywhere.stdout));
     assert.deepEqual(JSON.parse(everywhere.stdout), {
       namespace: null,
       selector: `${MANAGED_SELECTOR},${SESSION_LABEL}=no-such-session`,
@@ -756,7 +725,7 @@ describe('cleanup and signals', () => {
     expectedStatus: number,
     t: { skip: (m: string) => void },
   ) {
-    if (!netdiag(['--help']).stdout.match(/^\s+sniff\s/m))
+    if (!runCli(['--help']).stdout.match(/^\s+sniff\s/m))
       return t.skip('no command that creates helper pods yet (sniff)');
     const outFile = path.join(scratch, `capture-${signals.join('-')}.pcap`);
     const child = spawn(
@@ -796,7 +765,7 @@ describe('cleanup and signals', () => {
     const stderr = await interruptedRun(['SIGINT', 'SIGINT'], 130, t);
     if (stderr === undefined) return;
     assert.match(stderr, /interrupted again/);
-    const result = netdiag(['cleanup', '-n', ns, '-o', 'json']);
+    const result = runCli(['cleanup', '-n', ns, '-o', 'json']);
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(await managedPods(), []);
   });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { haveCluster, kubeconfig, kubectl, kubectlOk, MANAGED, netdiag, repoRoot, waitFor } from '../sniff.support.js';
+import { haveCluster, kubeconfig, kubectl, kubectlOk, MANAGED, netdiag, repoRoot, waitFor } from '../harness.js';
 import {
   DEFAULT_SCENARIO_TIMEOUT_MS,
   faultKey,
