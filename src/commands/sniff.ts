@@ -175,24 +175,20 @@ export default class Sniff extends NetdiagCommand {
     const live = process.stderr.isTTY ? new LiveStats(process.stderr) : undefined;
     let lastPlain = 0;
     try {
-      const result = await runSniff(
-        client,
-        options,
-        {
-          openOutput: () => openOutput(outputs),
-          progress: this.progress,
-          onStats: showStats
-            ? (stats) => {
-                if (live) live.draw(stats);
-                else if (Date.now() - lastPlain >= 5000) {
-                  lastPlain = Date.now();
-                  for (const line of statsLines(stats)) process.stderr.write(`${line}\n`);
-                }
+      // The command owns the run's session: its helper pods are deleted when the command ends, however it ends.
+      const result = await runSniff({ client, session: await this.newSession(), signal: this.abort.signal }, options, {
+        openOutput: () => openOutput(outputs),
+        progress: this.progress,
+        onStats: showStats
+          ? (stats) => {
+              if (live) live.draw(stats);
+              else if (Date.now() - lastPlain >= 5000) {
+                lastPlain = Date.now();
+                for (const line of statsLines(stats)) process.stderr.write(`${line}\n`);
               }
-            : undefined,
-        },
-        this.abort.signal,
-      );
+            }
+          : undefined,
+      });
       if (!this.globals.quiet) for (const line of summaryLines(result)) process.stderr.write(`${line}\n`);
       if (result.failure) throw result.failure;
     } catch (err) {

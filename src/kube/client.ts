@@ -100,8 +100,11 @@ export class KubeClient {
   private readonly discovery: DiscoveryV1Api;
   private readonly authz: AuthorizationV1Api;
   private readonly versionApi: VersionApi;
-  /** API requests sent so far (calls, watches, exec sockets): `-v` prints it, benchmarks compare it. */
-  private requests = 0;
+  /**
+   * API requests sent so far (calls, watches, exec sockets): `-v` prints it, benchmarks compare it. An object, so
+   * views made with Object.create (sniff's PreflightAnswers) count into the same total.
+   */
+  private readonly sent = { requests: 0 };
 
   private constructor(selection: AccessSelection, requestTimeoutMs: number) {
     this.selection = selection;
@@ -145,7 +148,7 @@ export class KubeClient {
 
   /** How many API requests this client has sent (each call, watch and exec or attach socket counts one). */
   get requestCount(): number {
-    return this.requests;
+    return this.sent.requests;
   }
 
   private async call<T>(
@@ -154,7 +157,7 @@ export class KubeClient {
     options: CallOptions = {},
     extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<T> {
-    this.requests += 1;
+    this.sent.requests += 1;
     const signals: AbortSignal[] = [];
     if (options.signal) signals.push(options.signal);
     if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
@@ -608,7 +611,7 @@ export class KubeClient {
     signal: AbortSignal,
     action: string,
   ): Promise<{ value: T } | { error: unknown } | { closed: true }> {
-    this.requests += 1;
+    this.sent.requests += 1;
     return new Promise((resolve) => {
       let controller: AbortController | undefined;
       const onAbort = () => {
@@ -661,7 +664,7 @@ export class KubeClient {
     path: string,
     query: URLSearchParams,
   ): Promise<{ url: string; options: WebSocketClientOptions }> {
-    this.requests += 1;
+    this.sent.requests += 1;
     const base = new URL(this.server);
     base.protocol = base.protocol === 'http:' ? 'ws:' : 'wss:';
     const url = `${base.toString().replace(/\/$/, '')}${path}?${query.toString()}`;

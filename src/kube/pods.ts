@@ -8,7 +8,6 @@ import { environmentError, ExitCode, NetdiagError, usageError } from '../lib/err
 import { formatDuration } from '../lib/duration.js';
 import type { KubeClient, V1ContainerPort, V1Pod, V1ResourceRequirements, V1Toleration } from './client.js';
 import type { ClassifiedFailure } from './failures.js';
-import type { RunSession } from './session.js';
 
 /** Tolerate every NoSchedule and NoExecute taint: a diagnostic must reach tainted nodes (control plane, dedicated pools). */
 export const TOLERATE_ALL_TAINTS: readonly V1Toleration[] = [
@@ -328,39 +327,6 @@ export interface WaitOptions {
   readonly imageFix?: string;
 }
 
-/** Creates a helper pod, registers it with the session before waiting, and waits until it runs. */
-export async function startHelperPod(
-  client: KubeClient,
-  session: RunSession,
-  options: HelperPodOptions,
-  wait: WaitOptions,
-): Promise<V1Pod> {
-  // spec.nodeName bypasses the scheduler: a pod for a node that does not exist would stay Pending until the
-  // timeout, so an unknown node is reported now. Not being allowed to read nodes is no reason to stop here.
-  let unknownNode = false;
-  await client
-    .readNode(options.nodeName, {
-      signal: wait.signal,
-      onFailure: (failure) => {
-        unknownNode = failure.kind === 'not-found';
-        return undefined;
-      },
-    })
-    .catch((err: unknown) => {
-      if (unknownNode || wait.signal.aborted) throw err;
-    });
-  const manifest = buildHelperPod(options, session.labels);
-  const name = manifest.metadata?.name ?? '';
-  // Tracked before the create call: if the run is interrupted while the request is in flight, the pod may exist
-  // without us having seen the answer. Deleting a pod that was never created is harmless.
-  session.trackPod(options.namespace, name);
-  const created = await client.createPod(options.namespace, manifest, {
-    signal: wait.signal,
-    onFailure: (failure) => classifyAdmissionFailure(failure, options.namespace, `helper pod ${name}`, 'create pods'),
-  });
-  return waitForPodRunning(client, options.namespace, created.metadata?.name ?? name, wait, created);
-}
-
 /**
  * Watches a pod until `classify` says running, turning a failure state into its error and the timeout into one that
  * says what the pod was still waiting for. Shared by helper pods and ephemeral containers.
@@ -401,24 +367,4 @@ export async function watchUntilRunning(
     }
     throw err;
   }
-}
-
-/** Watches a pod until all its containers run; any failure state or the timeout becomes a clear error. */
-export function waitForPodRunning(
-  client: KubeClient,
-  namespace: string,
-  name: string,
-  wait: WaitOptions,
-  known?: V1Pod,
-): Promise<V1Pod> {
-  const where = `pod ${namespace}/${name}`;
-  return watchUntilRunning(
-    client,
-    namespace,
-    name,
-    (pod) => classifyPodProgress(pod, where, wait.imageFix),
-    wait,
-    where,
-    known,
-  );
 }

@@ -18,8 +18,10 @@ import {
   findMissingPermissions,
   PodSecurityLevels,
   type AccessRequirement,
+  type PodSecurityLevel,
 } from '../kube/preflight.js';
-import { RunSession } from '../kube/session.js';
+import type { DiagnosticContext } from '../kube/context.js';
+import { fleetRequirements, Fleets, type Fleet } from '../kube/fleet.js';
 import { PcapngMerger, type MergedInput } from '../pcap/merge.js';
 import { k8sInterface } from '../pcap/pcapng.js';
 import {
@@ -34,24 +36,29 @@ import {
   type CaptureMode,
   type ModeChoice,
   type ModeFacts,
-  type PodSecurityLevel,
   type RequestedMode,
 } from './mode.js';
 import {
   EphemeralCapture,
   inHostNetwork,
   NodeCapture,
-  NodeHelpers,
   UploadCapture,
   type SnifferContext,
 } from './modes.js';
+import { SNIFF_NODE_PROFILE } from './node-profile.js';
 import { PreflightAnswers } from './preflight.js';
 import { describeExclusion, RUNTIME_STREAM_MARKER, type SelfStream } from './self.js';
 import { checkInterface } from './interfaces.js';
 import { collectNameRecords } from './names.js';
 import type { CaptureOutput } from './outputs.js';
 import { ChunkLimit, PcapRecordAligner } from './pipeline.js';
-import { resolveTargets, targetLabel, type CaptureTarget, type PodCaptureTarget } from './resolve.js';
+import {
+  resolveRequirements,
+  resolveTargets,
+  targetLabel,
+  type CaptureTarget,
+  type PodCaptureTarget,
+} from './resolve.js';
 import type { TargetQuery } from './target.js';
 import { DEFAULT_MAX_CAPTURE_SECONDS, isUsageFailure, tcpdumpErrorLines, type TcpdumpSpec } from './tcpdump.js';
 
@@ -81,6 +88,9 @@ export interface SniffOptions {
   /** Where upload mode notes the tcpdumps it keeps in containers, for `cleanup` (src/sniff/kept-uploads.ts). */
   readonly keptUploadsFile: string;
 }
+
+/** The run the command owns and hands to the engine: cluster, session (deleted by the command), cancellation. */
+export type SniffRun = Pick<DiagnosticContext, 'client' | 'session' | 'signal'>;
 
 export interface SniffSinks {
   /** Opens the output; called after preflight, before anything is created in the cluster. */
@@ -137,13 +147,6 @@ export const targetRequirements = (namespace: string): AccessRequirement[] => [
   ...execRequirements(namespace),
 ];
 
-/** What node-mode helper pods in `namespace` need. Pure. */
-export const helperRequirements = (namespace: string): AccessRequirement[] => [
-  req('create', 'pods', namespace),
-  req('delete', 'pods', namespace),
-  ...execRequirements(namespace),
-];
-
 /**
  * Asks preflight's likely questions while the targets resolve: a pod target is in `namespace` (-n), and its helper
  * pods would go there or to the default helper namespace. Answers nobody needs cost a request each, nothing else.
@@ -151,9 +154,23 @@ export const helperRequirements = (namespace: string): AccessRequirement[] => [
 function askAhead(answers: PreflightAnswers, namespace: string, helperNamespace: string | undefined): void {
   const helpers = helperNamespace !== undefined ? [helperNamespace] : [namespace, DEFAULT_HELPER_NAMESPACE];
   for (const ns of [namespace, ...helpers]) void answers.podSecurity(ns).catch(() => undefined);
-  const questions = [...targetRequirements(namespace), ...helpers.flatMap(helperRequirements)];
+  const questions = [...targetRequirements(namespace), ...helpers.flatMap(fleetRequirements)];
   void findMissingPermissions(answers.client, questions).catch(() => undefined);
   void answers.client.serverVersion().catch(() => undefined);
+}
+
+/**
+ * Everything sniff may ask of RBAC with targets and helpers in `namespace`: resolving, capturing in place, node-mode
+ * helpers (the fleet's needs), and preflight's own reads. docs/rbac.yaml's test derives from this.
+ */
+export function sniffRequirements(namespace: string): AccessRequirement[] {
+  return [
+    ...resolveRequirements(namespace),
+    ...targetRequirements(namespace),
+    ...fleetRequirements(namespace),
+    { verb: 'get', resource: 'namespaces' },
+    { verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io' },
+  ];
 }
 
 /** Reads what mode selection needs: RBAC answers, PodSecurity levels, server version, container security. */
@@ -167,7 +184,8 @@ export async function gatherModeFacts(
   const podTargets = targets.filter((t): t is PodCaptureTarget => t.kind === 'pod');
   const namespaces = [...new Set(podTargets.map((t) => t.namespace))];
   const targetReqs = namespaces.flatMap(targetRequirements);
-  const helperReqs = helperRequirements(helperNamespace);
+  // The node-mode fleet's own needs: what builds the helper pods is what preflight asks about.
+  const helperReqs = fleetRequirements(helperNamespace);
   const call = { signal };
   const [missing, version, targetLevels, helperLevel] = await Promise.all([
     findMissingPermissions(client, [...targetReqs, ...helperReqs], call),
@@ -250,13 +268,12 @@ export function cannotCaptureItself(target: PodCaptureTarget): string | undefine
   return undefined;
 }
 
-function createSniffers(
-  targets: readonly CaptureTarget[],
-  choice: ModeChoice,
-  ctx: SnifferContext,
-  helperNamespace: string,
-): Sniffer[] {
-  const helpers = new NodeHelpers(helperNamespace, ctx);
+function createSniffers(targets: readonly CaptureTarget[], choice: ModeChoice, ctx: SnifferContext): Sniffer[] {
+  const onHelpers = targets.filter((target) => choice.mode === 'node' || target.kind === 'node');
+  // One fleet for every node-mode target's node: one pod per node, created together, followed by one watch.
+  let fleet: Promise<Fleet> | undefined;
+  const helpers = () =>
+    (fleet ??= ctx.fleets.get(SNIFF_NODE_PROFILE, [...new Set(onHelpers.map((target) => target.nodeName))]));
   return targets.map((target) => {
     if (choice.mode === 'node' || target.kind === 'node') return new NodeCapture(target, helpers, ctx);
     return choice.mode === 'ephemeral'
@@ -268,12 +285,8 @@ function createSniffers(
 const isInterrupt = (err: unknown): boolean => err instanceof InterruptedError;
 
 /** Runs a capture. Rejects with NetdiagError for anything that prevented capturing; see SniffResult.failure for mid-capture loss. */
-export async function runSniff(
-  client: KubeClient,
-  options: SniffOptions,
-  sinks: SniffSinks,
-  signal: AbortSignal,
-): Promise<SniffResult> {
+export async function runSniff(run: SniffRun, options: SniffOptions, sinks: SniffSinks): Promise<SniffResult> {
+  const { client, session, signal } = run;
   const { progress } = sinks;
   const clock = new PhaseClock((line) => progress.debug(line));
   clock.mark('start');
@@ -320,15 +333,25 @@ export async function runSniff(
     options.durationMs !== undefined
       ? Math.ceil(options.durationMs / 1000) + REMOTE_BOUND_MARGIN_SECONDS
       : DEFAULT_MAX_CAPTURE_SECONDS;
-  const session = new RunSession(client);
   const ctx: SnifferContext = {
     client,
     session,
     progress,
+    fleets: new Fleets({
+      client,
+      session,
+      // The fleet's own progress step would nest inside "preparing node capture": its detail goes to -v instead.
+      progress: { ...progress, step: (title, task) => task((detail) => progress.debug(`${title}: ${detail}`)) },
+      signal,
+      namespace: helperNamespace,
+      image: options.helperImage,
+      podRunningTimeoutMs: options.podRunningTimeoutMs,
+      // The kubelet ends a helper after the capture's bound whatever happens to this client.
+      activeDeadlineSeconds: limitSeconds + 120,
+    }),
     tcpdump: options.tcpdump,
     limitSeconds,
     podRunningTimeoutMs: options.podRunningTimeoutMs,
-    helperImage: options.helperImage,
     tcpdumpImage: options.tcpdumpImage,
     selfStream,
     keptUploads: { file: options.keptUploadsFile, context: client.contextName },
@@ -348,7 +371,7 @@ export async function runSniff(
         : undefined;
     let sniffers: Sniffer[];
     for (;;) {
-      sniffers = createSniffers(targets, choice, ctx, helperNamespace);
+      sniffers = createSniffers(targets, choice, ctx);
       created.push(...sniffers);
       try {
         await progress.step(
@@ -380,14 +403,8 @@ export async function runSniff(
     throw err;
   } finally {
     if (!captured) await output.discard().catch(() => undefined);
+    // The helper pods are the session's: the command that owns it deletes them however the run ends.
     await Promise.all(created.map((sniffer) => sniffer.cleanup()));
-    const outcome = await session.cleanup();
-    for (const pod of outcome.deleted) progress.debug(`deleted helper pod ${pod.namespace}/${pod.name}`);
-    for (const failed of outcome.failed) {
-      progress.warn(
-        `could not delete ${failed.resource.namespace}/${failed.resource.name}: ${failed.error}; run \`kubectl netdiag cleanup\``,
-      );
-    }
   }
 }
 

@@ -1,8 +1,10 @@
 import { environmentError, usageError } from '../lib/errors.js';
+import { profileSecurityNeeds } from '../kube/fleet.js';
+import { podSecurityViolations, type PodSecurityLevel, type SecurityNeeds } from '../kube/preflight.js';
+import { SNIFF_NODE_PROFILE } from './node-profile.js';
 
 export type CaptureMode = 'ephemeral' | 'node' | 'upload';
 export type RequestedMode = CaptureMode | 'auto';
-export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
 /** The order `--mode auto` tries: ephemeral leaves the target untouched, node needs a privileged helper pod,
  * upload writes a binary into the target container and is the last resort. */
@@ -69,16 +71,21 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
         return 'the API server has no ephemeral containers (Kubernetes < 1.25 or disabled)';
       if (!allowed.patchEphemeralContainers) return 'RBAC: you may not patch pods/ephemeralcontainers';
       if (execBlocked) return execBlocked;
-      if (facts.targetPodSecurity === 'restricted') {
-        return 'PodSecurity "restricted" forbids a root container with NET_RAW, which capturing needs';
+      {
+        const forbidden = podSecurityViolations(facts.targetPodSecurity, ephemeralNeeds(facts.targetPodSecurity));
+        if (forbidden.length > 0)
+          return `PodSecurity "${facts.targetPodSecurity}" forbids the capture container (${forbidden.join(', ')})`;
       }
       return undefined;
     case 'node':
       if (!allowed.createHelperPods) return `RBAC: you may not create pods in namespace ${facts.helperNamespace}`;
       if (!allowed.deleteHelperPods) return `RBAC: you may not delete pods in namespace ${facts.helperNamespace}`;
       if (execBlocked) return execBlocked;
-      if (facts.helperPodSecurity !== 'privileged') {
-        return `PodSecurity "${facts.helperPodSecurity}" on namespace ${facts.helperNamespace} forbids the privileged hostPID helper pod`;
+      {
+        // The same profile builds the helper pod (src/sniff/node-profile.ts), so this cannot disagree with it.
+        const forbidden = podSecurityViolations(facts.helperPodSecurity, profileSecurityNeeds(SNIFF_NODE_PROFILE));
+        if (forbidden.length > 0)
+          return `PodSecurity "${facts.helperPodSecurity}" on namespace ${facts.helperNamespace} forbids the node-mode helper pod (${forbidden.join(', ')})`;
       }
       return undefined;
     case 'upload':
@@ -90,6 +97,14 @@ export function modeBlocker(mode: CaptureMode, facts: ModeFacts): string | undef
 
 function privilegesFor(level: PodSecurityLevel): EphemeralPrivileges {
   return level === 'privileged' ? 'net-raw-net-admin' : 'runtime-default';
+}
+
+/** What the ephemeral capture container asks of PodSecurity at `level`: root, plus NET_RAW/NET_ADMIN where allowed. */
+export function ephemeralNeeds(level: PodSecurityLevel): SecurityNeeds {
+  return {
+    capabilities: privilegesFor(level) === 'net-raw-net-admin' ? ['NET_RAW', 'NET_ADMIN'] : [],
+    runsAsRoot: true,
+  };
 }
 
 function ephemeralReason(facts: ModeFacts): string {

@@ -9,7 +9,7 @@ import type { Progress } from '../lib/progress.js';
 import type { KubeClient } from '../kube/client.js';
 import { ensureEphemeralContainer } from '../kube/ephemeral.js';
 import { execCapture, execInPod } from '../kube/exec.js';
-import { startHelperPod } from '../kube/pods.js';
+import type { Fleet, FleetMember, Fleets } from '../kube/fleet.js';
 import type { RunSession } from '../kube/session.js';
 import { archFromUname, loadTcpdumpAsset, tcpdumpDigests, type TcpdumpArch } from './asset.js';
 import { rememberUpload } from './kept-uploads.js';
@@ -40,12 +40,12 @@ export interface SnifferContext {
   readonly client: KubeClient;
   readonly session: RunSession;
   readonly progress: Progress;
+  /** Node mode's helper pods (in the helper namespace, with the helper image). */
+  readonly fleets: Fleets;
   readonly tcpdump: TcpdumpSpec;
   /** Hard bound of the remote capture in seconds. */
   readonly limitSeconds: number;
   readonly podRunningTimeoutMs: number;
-  /** Image of the node-mode helper pod (needs sh, nsenter, tcpdump). */
-  readonly helperImage: string;
   /** Image of the ephemeral capture container (needs sh, tcpdump, date, sleep). */
   readonly tcpdumpImage: string;
   /** The capture's own stream, left out of host-network captures; undefined with --include-self. */
@@ -147,73 +147,41 @@ export class EphemeralCapture implements Sniffer {
 }
 
 /**
- * Node-mode helper pods, one per node, shared by every target on that node: privileged with hostPID (to enter a
- * container's network namespace), and with hostNetwork to capture the node itself.
+ * Mode 2: the privileged helper pod on the target's node (the sniff-node fleet, one pod per node shared by every
+ * target there) runs tcpdump inside the target's network namespace, or in the node's for node targets.
  */
-export class NodeHelpers {
-  private readonly pods = new Map<string, Promise<string>>();
-
-  constructor(
-    readonly namespace: string,
-    private readonly ctx: SnifferContext,
-  ) {}
-
-  /** The helper pod's name on `node` (hostNetwork for node targets), created on first use. */
-  helperFor(nodeName: string, hostNetwork: boolean, signal: AbortSignal): Promise<string> {
-    const key = `${nodeName}|${hostNetwork}`;
-    let pod = this.pods.get(key);
-    if (pod === undefined) {
-      pod = startHelperPod(
-        this.ctx.client,
-        this.ctx.session,
-        {
-          namespace: this.namespace,
-          nodeName,
-          image: this.ctx.helperImage,
-          purpose: hostNetwork ? 'sniff-host' : 'sniff',
-          // hostPID also on the host network: it finds the runtime's streaming port (src/sniff/self.ts).
-          hostPID: true,
-          hostNetwork,
-          privileged: true,
-          // The kubelet kills the helper after the capture's bound whatever happens to this client.
-          activeDeadlineSeconds: Math.ceil(this.ctx.limitSeconds) + 120,
-        },
-        {
-          timeoutMs: this.ctx.podRunningTimeoutMs,
-          signal,
-          onDetail: (detail) => this.ctx.progress.debug(`helper pod on ${nodeName}: ${detail}`),
-          timeoutFix: POD_RUNNING_TIMEOUT_FIX,
-        },
-      ).then((created) => created.metadata?.name ?? '');
-      this.pods.set(key, pod);
-    }
-    return pod;
-  }
-}
-
-/** Mode 2: a privileged helper pod on the target's node runs tcpdump inside the target's network namespace. */
 export class NodeCapture implements Sniffer {
-  private helper: string | undefined;
+  private helper: FleetMember | undefined;
 
   constructor(
     readonly target: CaptureTarget,
-    private readonly helpers: NodeHelpers,
+    /** The fleet of every node-mode target's node, started on first use. */
+    private readonly helpers: () => Promise<Fleet>,
     private readonly ctx: SnifferContext,
   ) {}
 
   get where(): string {
-    return `helper pod ${this.helpers.namespace}/${this.helper ?? '(new)'} on ${this.target.nodeName}`;
+    return `helper pod ${this.helper ? `${this.helper.namespace}/${this.helper.pod}` : '(new)'} on ${this.target.nodeName}`;
   }
 
-  async setup(signal: AbortSignal): Promise<void> {
+  async setup(): Promise<void> {
     if (this.target.kind === 'pod' && this.target.containerId === undefined) {
       throw environmentError(
         `container ${targetLabel(this.target)} has no container ID in its status`,
         'wait until it runs, or use --mode ephemeral',
       );
     }
-    this.helper = await this.helpers.helperFor(this.target.nodeName, inHostNetwork(this.target), signal);
-    this.ctx.progress.info(`helper pod ${this.helpers.namespace}/${this.helper} runs on ${this.target.nodeName}`);
+    const fleet = await this.helpers();
+    const member = fleet.member(this.target.nodeName);
+    if (!member) {
+      const why = fleet.unavailable.find((entry) => entry.node === this.target.nodeName)?.reason ?? 'no helper pod';
+      throw environmentError(
+        `the node-mode helper pod on ${this.target.nodeName} cannot run: ${why}`,
+        `pass --image with an image the nodes can pull (NETDIAG_REGISTRY for a mirror), or ${POD_RUNNING_TIMEOUT_FIX}`,
+      );
+    }
+    this.helper = member;
+    this.ctx.progress.info(`helper pod ${member.namespace}/${member.pod} runs on ${this.target.nodeName}`);
   }
 
   start(sink: Writable, control: CaptureControl): Promise<RemoteCaptureResult> {
@@ -231,7 +199,7 @@ export class NodeCapture implements Sniffer {
     const command = boundedCaptureArgv('sh', { limitSeconds: this.ctx.limitSeconds, stateDir: STATE_DIR }, inNamespace);
     return runRemoteCapture(
       this.ctx.client,
-      { namespace: this.helpers.namespace, pod: this.helper, container: 'tools', command },
+      { namespace: this.helper.namespace, pod: this.helper.pod, container: 'tools', command },
       sink,
       control,
     );

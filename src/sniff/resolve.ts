@@ -4,6 +4,7 @@
  */
 import { environmentError, usageError } from '../lib/errors.js';
 import type { CallOptions, KubeClient, V1LabelSelector, V1Pod } from '../kube/client.js';
+import type { AccessRequirement } from '../kube/preflight.js';
 import type { TargetQuery } from './target.js';
 
 export interface PodCaptureTarget {
@@ -27,6 +28,24 @@ export interface NodeCaptureTarget {
 }
 
 export type CaptureTarget = PodCaptureTarget | NodeCaptureTarget;
+
+/**
+ * The reads of resolving any target in `namespace` (and of the pcapng name records): pods, workloads, Services and
+ * their EndpointSlices, nodes. Kept next to the calls below; docs/rbac.yaml's test checks it grants them.
+ */
+export function resolveRequirements(namespace: string): AccessRequirement[] {
+  const read = (resource: string, verbs: readonly string[], group = '', ns: string | undefined = namespace) =>
+    verbs.map((verb) => ({ verb, resource, group, namespace: ns }));
+  return [
+    ...read('pods', ['get', 'list']),
+    ...['deployments', 'statefulsets', 'daemonsets', 'replicasets'].flatMap((resource) =>
+      read(resource, ['get'], 'apps'),
+    ),
+    ...read('services', ['get', 'list']),
+    ...read('endpointslices', ['list'], 'discovery.k8s.io'),
+    ...read('nodes', ['get', 'list'], '', undefined),
+  ];
+}
 
 /** `namespace/pod/container` or `node/NAME`: how a target is named in messages, stats and the pcapng interface. */
 export function targetLabel(target: CaptureTarget): string {

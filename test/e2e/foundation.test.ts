@@ -19,8 +19,10 @@ import { KubeClient, type V1Pod } from '../../src/kube/client.js';
 import { boundedArgv } from '../../src/kube/bounded.js';
 import { ensureEphemeralContainer } from '../../src/kube/ephemeral.js';
 import { execCapture, execInPod } from '../../src/kube/exec.js';
-import { startHelperPod, waitForPodRunning, type HelperPodOptions } from '../../src/kube/pods.js';
-import { findMissingPermissions, preflight, readPodSecurity } from '../../src/kube/preflight.js';
+import { Fleets, PROFILES, profileSecurityNeeds, type ProfileName } from '../../src/kube/fleet.js';
+import { selectNodes } from '../../src/kube/nodes.js';
+import { createProgress } from '../../src/lib/progress.js';
+import { findMissingPermissions, podSecurityViolations, preflight, readPodSecurity } from '../../src/kube/preflight.js';
 import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -79,6 +81,25 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+/** Fleets of helper pods in `namespace` owned by `session`, as a command's context makes them. */
+const fleetsIn = (namespace: string, session: RunSession, image = TOOLS_IMAGE): Fleets =>
+  new Fleets({
+    client,
+    session,
+    progress: createProgress({ mode: 'quiet', verbose: false }),
+    signal: new AbortController().signal,
+    namespace,
+    image,
+    podRunningTimeoutMs: 120_000,
+  });
+
+const podRunning = (namespace: string, name: string): Promise<true> =>
+  waitUntil(
+    `pod ${namespace}/${name} to run`,
+    async () => ((await client.readPod(namespace, name)).status?.phase === 'Running' ? true : undefined),
+    120_000,
+  );
 
 before(async () => {
   assert.ok(
@@ -284,18 +305,14 @@ function selfSignedCa(): string {
 }
 
 describe('helper pods and exec (src/kube against the cluster)', () => {
-  const signal = new AbortController().signal;
   let session: RunSession;
   let helper: V1Pod;
 
   before(async () => {
     session = new RunSession(client);
-    helper = await startHelperPod(
-      client,
-      session,
-      { namespace: ns, nodeName: workerNode, image: TOOLS_IMAGE, purpose: 'e2e', activeDeadlineSeconds: 600 },
-      { timeoutMs: 120_000, signal },
-    );
+    const fleet = await fleetsIn(ns, session).get('pod-probe', [workerNode]);
+    assert.deepEqual(fleet.unavailable, []);
+    helper = await client.readPod(ns, fleet.members[0]?.pod ?? '');
   });
   after(async () => {
     const outcome = await session.cleanup();
@@ -486,7 +503,7 @@ describe('ephemeral containers (src/kube against the cluster)', () => {
     });
     target = created.metadata?.name ?? '';
     session.trackPod(ns, target);
-    await waitForPodRunning(client, ns, target, { timeoutMs: 120_000, signal });
+    await podRunning(ns, target);
   });
   after(async () => {
     assert.deepEqual((await session.cleanup()).failed, []);
@@ -542,68 +559,60 @@ describe('ephemeral containers (src/kube against the cluster)', () => {
 });
 
 /**
- * Starting a helper pod must fail with exit 3 and a cause matching `cause`; `admitted` says whether the API accepted
- * the pod (then it was tracked and must be deleted by the session) or rejected it at admission (nothing created).
+ * A fleet whose pod admission refuses (PodSecurity, quota) ends the run with exit 3 and `cause`: it would be the same
+ * on every node. The pod was tracked before the create request; nothing exists to delete.
  */
-async function assertHelperRejected(options: HelperPodOptions, cause: RegExp, admitted: boolean): Promise<void> {
+async function assertFleetRefused(namespace: string, profile: ProfileName, cause: RegExp): Promise<void> {
   const session = new RunSession(client);
   try {
     await assert.rejects(
-      startHelperPod(client, session, options, { timeoutMs: 120_000, signal: new AbortController().signal }),
+      fleetsIn(namespace, session).get(profile, [workerNode]),
       (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && cause.test(err.message),
     );
   } finally {
     const outcome = await session.cleanup();
     assert.deepEqual(outcome.failed, []);
-    assert.equal(
-      outcome.deleted.length,
-      admitted ? 1 : 0,
-      admitted ? 'the admitted pod was deleted' : 'nothing was created',
-    );
+    assert.equal(outcome.deleted.length, 0, 'nothing was created');
   }
 }
 
 describe('admission and preflight failures', () => {
   const signal = new AbortController().signal;
 
-  it('a helper pod for an unknown node is bad input, and nothing is created', async () => {
-    const session = new RunSession(client);
+  it('an unknown node is bad input before anything is created', async () => {
     await assert.rejects(
-      startHelperPod(
-        client,
-        session,
-        { namespace: ns, nodeName: 'no-such-node.kube.local', image: TOOLS_IMAGE, purpose: 'e2e-node' },
-        { timeoutMs: 60_000, signal },
-      ),
+      selectNodes(client, { names: ['no-such-node.kube.local'] }, signal),
       (err: unknown) =>
         err instanceof NetdiagError && err.exitCode === 2 && err.message === 'node "no-such-node.kube.local" not found',
     );
-    assert.deepEqual(await session.cleanup(), { deleted: [], failed: [] }, 'nothing was created');
   });
 
-  it('ImagePullBackOff with a bogus image → exit 3 naming the image', async () => {
-    await assertHelperRejected(
-      { namespace: ns, nodeName: workerNode, image: BOGUS_IMAGE, purpose: 'e2e-pull' },
-      new RegExp(`cannot pull image ${BOGUS_IMAGE.replace(/\./g, '\\.')}`),
-      true,
-    );
+  it('ImagePullBackOff with a bogus image: the node is unavailable, naming the image', async () => {
+    const session = new RunSession(client);
+    try {
+      const fleet = await fleetsIn(ns, session, BOGUS_IMAGE).get('pod-probe', [workerNode]);
+      assert.deepEqual(fleet.members, []);
+      assert.match(
+        fleet.unavailable[0]?.reason ?? '',
+        new RegExp(`cannot pull image ${BOGUS_IMAGE.replace(/\./g, '\\.')}`),
+      );
+    } finally {
+      const outcome = await session.cleanup();
+      assert.deepEqual(outcome.failed, []);
+      assert.equal(outcome.deleted.length, 1, 'the admitted pod was deleted');
+    }
   });
 
   it('PodSecurity: a privileged helper in namespace "restricted" is rejected naming the level', async (t) => {
     const restricted = await client.readNamespace('restricted').catch(() => undefined);
     if (!restricted) return t.skip('the cluster has no namespace "restricted" (a lab fixture)');
     assert.equal((await readPodSecurity(client, 'restricted')).level, 'restricted');
-    await assertHelperRejected(
-      {
-        namespace: 'restricted',
-        nodeName: workerNode,
-        image: TOOLS_IMAGE,
-        purpose: 'e2e-psa',
-        privileged: true,
-        hostPID: true,
-      },
+    // What preflight predicts from the profile is what admission then says.
+    assert.notDeepEqual(podSecurityViolations('restricted', profileSecurityNeeds(PROFILES['node-inspector'])), []);
+    await assertFleetRefused(
+      'restricted',
+      'node-inspector',
       /namespace "restricted" enforces PodSecurity "restricted"/,
-      false,
     );
   });
 
@@ -620,7 +629,7 @@ describe('admission and preflight failures', () => {
         },
       });
       const name = target.metadata?.name ?? '';
-      await waitForPodRunning(client, baselineNs, name, { timeoutMs: 120_000, signal });
+      await podRunning(baselineNs, name);
       await assert.rejects(
         ensureEphemeralContainer(
           client,
@@ -654,10 +663,10 @@ describe('admission and preflight failures', () => {
       const used = () =>
         run('kubectl', ['get', 'quota', 'no-pods', '-n', quotaNs, '-o', 'jsonpath={.status.used.pods}']).stdout;
       await waitUntil('the quota to be computed', async () => (used() === '0' ? true : undefined), 60_000);
-      await assertHelperRejected(
-        { namespace: quotaNs, nodeName: workerNode, image: TOOLS_IMAGE, purpose: 'e2e-quota' },
+      await assertFleetRefused(
+        quotaNs,
+        'pod-probe',
         new RegExp(`resource quota in namespace "${quotaNs}" rejects .*exceeded quota`),
-        false,
       );
     } finally {
       await client.deleteNamespace(quotaNs);

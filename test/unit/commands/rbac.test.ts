@@ -5,7 +5,9 @@ import { parseAllDocuments } from 'yaml';
 import { checkRequirements } from '../../../src/check/engine.js';
 import { cleanupRequirements } from '../../../src/commands/cleanup.js';
 import { dnsRequirements } from '../../../src/dns/engine.js';
+import { fleetRequirements } from '../../../src/kube/fleet.js';
 import type { AccessRequirement } from '../../../src/kube/preflight.js';
+import { sniffRequirements } from '../../../src/sniff/engine.js';
 
 interface Rule {
   apiGroups: string[];
@@ -27,26 +29,14 @@ function granted(req: AccessRequirement): boolean {
   );
 }
 
-/** What the sniff command needs (issue 3), as the sniff engine's preflight will ask for it. */
-const sniffNeeds: AccessRequirement[] = [
-  ...['get', 'list', 'watch', 'create', 'delete'].map((verb) => ({ verb, resource: 'pods', namespace: 'ns' })),
-  { verb: 'patch', resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'ns' },
-  { verb: 'get', resource: 'pods', subresource: 'exec', namespace: 'ns' },
-  { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'ns' },
-  { verb: 'get', resource: 'nodes' },
-  { verb: 'list', resource: 'nodes' },
-  ...['deployments', 'statefulsets', 'daemonsets', 'replicasets'].map((resource) => ({
-    verb: 'get',
-    resource,
-    group: 'apps',
-    namespace: 'ns',
-  })),
-  { verb: 'get', resource: 'services', namespace: 'ns' },
-  { verb: 'list', resource: 'services', namespace: 'ns' },
-  { verb: 'get', resource: 'endpointslices', group: 'discovery.k8s.io', namespace: 'ns' },
-  { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', namespace: 'ns' },
-  { verb: 'get', resource: 'namespaces' },
-  { verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io' },
+/** Every profile's fleet needs the same verbs; the diagnosis commands add their own reads as they land. */
+const needs: AccessRequirement[] = [
+  ...sniffRequirements('ns'),
+  ...checkRequirements('ns'),
+  ...dnsRequirements('ns'),
+  ...fleetRequirements('ns'),
+  ...cleanupRequirements('ns'),
+  ...cleanupRequirements(undefined),
 ];
 
 describe('docs/rbac.yaml', () => {
@@ -56,15 +46,11 @@ describe('docs/rbac.yaml', () => {
       ['ClusterRole/kubectl-netdiag-cluster', 'ClusterRole/kubectl-netdiag'],
     );
   });
-  it('grants everything sniff, check, dns and cleanup need', () => {
-    const missing = [
-      ...sniffNeeds,
-      ...checkRequirements('ns'),
-      ...dnsRequirements('ns'),
-      ...cleanupRequirements('ns'),
-      ...cleanupRequirements(undefined),
-    ].filter((req) => !granted(req));
-    assert.deepEqual(missing, []);
+  it('grants everything sniff, check, dns, the fleets and cleanup ask for (as their code says)', () => {
+    assert.deepEqual(
+      needs.filter((req) => !granted(req)),
+      [],
+    );
   });
   it('grants nothing beyond reads on cluster-scoped objects', () => {
     const cluster = roles.find((role) => role.metadata.name === 'kubectl-netdiag-cluster');
