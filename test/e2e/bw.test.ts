@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import type { BwData } from '../../src/bw/model.js';
 import type { DiagnosticResult } from '../../src/findings/model.js';
 import { assertMatchesSchema } from '../schema.js';
-import { haveCluster, hostProcesses, kubectlOk, MANAGED, netdiag, waitFor } from './sniff.support.js';
+import { haveCluster, hostProcesses, kubectlOk, MANAGED, netdiag, waitFor } from './harness.js';
 
 type BwResult = DiagnosticResult<BwData>;
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { assertMatchesSchema } from '../schema.js';
-import { createNamespace, deleteNamespace, haveCluster, kubectlOk, MANAGED, netdiag } from './sniff.support.js';
+import { createNamespace, deleteNamespace, haveCluster, kubectlOk, MANAGED, netdiag } from './harness.js';
 
 interface Finding {
   readonly id: string;
