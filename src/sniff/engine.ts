@@ -31,20 +31,8 @@ import {
   type TcpdumpStats,
 } from '../pcap/stats.js';
 import type { RemoteCaptureResult, Sniffer } from './capture.js';
-import {
-  selectMode,
-  type CaptureMode,
-  type ModeChoice,
-  type ModeFacts,
-  type RequestedMode,
-} from './mode.js';
-import {
-  EphemeralCapture,
-  inHostNetwork,
-  NodeCapture,
-  UploadCapture,
-  type SnifferContext,
-} from './modes.js';
+import { selectMode, type CaptureMode, type ModeChoice, type ModeFacts, type RequestedMode } from './mode.js';
+import { EphemeralCapture, inHostNetwork, NodeCapture, UploadCapture, type SnifferContext } from './modes.js';
 import { SNIFF_NODE_PROFILE } from './node-profile.js';
 import { PreflightAnswers } from './preflight.js';
 import { describeExclusion, RUNTIME_STREAM_MARKER, type SelfStream } from './self.js';
