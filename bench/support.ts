@@ -50,3 +50,38 @@ export const clusterNodes = (): string[] =>
   spawnSync('kubectl', ['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'], { env, encoding: 'utf8' })
     .stdout.split(' ')
     .filter(Boolean);
+
+/**
+ * ROUNDS times: `COMMAND ARGS -o json` on every node, then once per node (`--nodes N`) as the same-run baseline of
+ * doing the nodes serially; prints the medians: wall time, API requests (all nodes, one node alone), the baseline and
+ * the ratio all ÷ one at a time.
+ */
+export async function benchAcrossNodes(command: string, args: readonly string[], rounds: number): Promise<void> {
+  const nodes = clusterNodes();
+  log(`${nodes.length} nodes, ${rounds} rounds, ${command} ${args.join(' ')}`);
+  const all: BenchRun[] = [];
+  const serial: number[] = [];
+  const singleRequests: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const run = await runNetdiag([command, '-o', 'json', ...args]);
+    all.push(run);
+    log(
+      `round ${round + 1}: all ${nodes.length} nodes in ${(run.ms / 1000).toFixed(1)} s, ${run.requests} API requests (exit ${run.status})`,
+    );
+    let sum = 0;
+    for (const node of nodes) {
+      const single = await runNetdiag([command, '-o', 'json', ...args, '--nodes', node]);
+      sum += single.ms;
+      singleRequests.push(single.requests);
+    }
+    serial.push(sum);
+    log(`round ${round + 1}: one node at a time, ${nodes.length} runs, ${(sum / 1000).toFixed(1)} s in total`);
+  }
+  const wall = median(all.map((run) => run.ms));
+  const serialWall = median(serial);
+  console.log(`nodes: ${nodes.length}`);
+  console.log(`${command} wall time (median of ${rounds}): ${(wall / 1000).toFixed(1)} s`);
+  console.log(`api requests: ${median(all.map((run) => run.requests))} (one node alone: ${median(singleRequests)})`);
+  console.log(`baseline, one node at a time: ${(serialWall / 1000).toFixed(1)} s`);
+  console.log(`ratio all nodes ÷ one at a time: ${(wall / serialWall).toFixed(2)}`);
+}

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags, type DiagnosticFlagValues } from '../cli/flags.js';
 import { usageError } from '../lib/errors.js';
@@ -59,6 +59,12 @@ export default class Node extends NetdiagCommand {
     '<%= config.bin %> node --node-selector kubernetes.io/os=linux -o json',
   ];
   static override strict = false;
+  static override args = {
+    node: Args.string({
+      description: 'Nodes to read, like --nodes (several allowed; default: every Ready, schedulable node).',
+      required: false,
+    }),
+  };
   static override flags = {
     ...diagnosticFlags,
     pod: Flags.string({
