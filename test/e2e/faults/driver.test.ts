@@ -88,8 +88,12 @@ async function holdLabLock(mode: 'exclusive' | 'shared'): Promise<() => Promise<
   return () => (released ??= (holder.stdin!.end(), closed.then(() => undefined)));
 }
 
-/** The scenarios of every command: each `*.scenarios.js` in this folder exports `scenarios`. */
+/**
+ * The scenarios of every command: each `*.scenarios.js` in this folder exports `scenarios`. NETDIAG_FAULT_COMMANDS
+ * (e.g. `doctor,dns`) keeps only those commands' scenarios, for a developer iterating on one command.
+ */
 async function loadScenarios(): Promise<FaultScenario[]> {
+  const only = process.env.NETDIAG_FAULT_COMMANDS?.split(',').filter(Boolean);
   const folder = path.dirname(fileURLToPath(import.meta.url));
   const files = readdirSync(folder)
     .filter((name) => name.endsWith('.scenarios.js'))
@@ -100,7 +104,7 @@ async function loadScenarios(): Promise<FaultScenario[]> {
     assert.ok(Array.isArray(module.scenarios), `${file} must export scenarios: FaultScenario[]`);
     loaded.push(...module.scenarios);
   }
-  return loaded;
+  return only ? loaded.filter((scenario) => only.includes(scenario.command)) : loaded;
 }
 
 /** The CLI as a user runs it, killed (and reported) when it overruns. */
