@@ -13,7 +13,6 @@ addons_apply() {
     kc -n kube-system rollout restart deploy/coredns >/dev/null
     kc -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null
   fi
-  restricted_kubeconfig
 }
 
 # A ServiceAccount that may only get/list/watch pods, with a long-lived token, as a kubeconfig.
