@@ -90,13 +90,24 @@ export function flagPairs(data: BwData): Flag[] {
     }
     const reference = references.get(result.network);
     if (reference !== undefined && result.bitsPerSecond * OUTLIER_FACTOR < reference) {
-      const factor = reference / Math.max(result.bitsPerSecond, 1);
-      flags.push({
-        id: BW_IDS.outlier,
-        result,
-        summary: `${subject}: ${formatBits(result.bitsPerSecond)}, ${factor.toFixed(1)}× below the ${formatBits(reference)} the cluster's links reach`,
-        metrics: { factor: round(factor, 2), referenceBitsPerSecond: Math.round(reference) },
-      });
+      const reached = `the ${formatBits(reference)} the cluster's links reach`;
+      if (result.bitsPerSecond === 0) {
+        // A black hole (an MTU the path cannot carry, a firewall): there is no factor to give.
+        flags.push({
+          id: BW_IDS.outlier,
+          result,
+          summary: `${subject}: nothing arrived, against ${reached}`,
+          metrics: { referenceBitsPerSecond: Math.round(reference) },
+        });
+      } else {
+        const factor = reference / result.bitsPerSecond;
+        flags.push({
+          id: BW_IDS.outlier,
+          result,
+          summary: `${subject}: ${formatBits(result.bitsPerSecond)}, ${factor.toFixed(1)}× below ${reached}`,
+          metrics: { factor: round(factor, 2), referenceBitsPerSecond: Math.round(reference) },
+        });
+      }
     }
     const retransmits = retransmitPercent(result);
     if (retransmits !== undefined && retransmits > RETRANSMIT_PERCENT_FAIL) {

@@ -63,6 +63,13 @@ describe('flagPairs', () => {
     assert.equal(flags[0]?.metrics['factor'], 53.13);
   });
 
+  it('nothing arrived (a black hole): an outlier without a factor', () => {
+    const [flag] = flagPairs(data([result(W1, W2, 0), result(W2, W1, 5 * G), result(W1, W3, 5 * G)]));
+    assert.equal(flag?.id, 'bw.pair.outlier');
+    assert.match(flag?.summary ?? '', /: nothing arrived, against the 5\.00 Gbit\/s the cluster's links reach$/);
+    assert.deepEqual(flag?.metrics, { referenceBitsPerSecond: 5e9 });
+  });
+
   it('a healthy spread (2×) is not an outlier', () => {
     const healthy = [result(W1, W2, 3 * G), result(W2, W1, 6 * G), result(W1, W3, 5 * G), result(W3, W1, 4 * G)];
     assert.deepEqual(flagPairs(data(healthy)), []);
