@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +94,36 @@ describe('tcpdump argv', () => {
       ),
       ['tcpdump: boom'],
     );
+  });
+});
+
+/** Node mode's nsenter script, run here with a stand-in nsenter that prints its arguments. */
+describe('nsenter script', () => {
+  const bin = mkdtempSync(path.join(tmpdir(), 'netdiag-nsenter-'));
+  writeFileSync(path.join(bin, 'nsenter'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+  const run = (id: string) => {
+    const argv = nsenterArgv(id, ['tcpdump', '-i', 'any']);
+    return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+  };
+
+  it('enters the network namespace of a process whose cgroup names the container', () => {
+    // This process's own cgroup path (the longest, the most specific) stands for a container ID.
+    const id = readFileSync('/proc/self/cgroup', 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(':').at(-1)!)
+      .sort((a, b) => b.length - a.length)[0]!;
+    const result = run(id);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^-t \d+ -n -- tcpdump -i any\n$/);
+    const pid = /^-t (\d+)/.exec(result.stdout)![1]!;
+    assert.ok(readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(id));
+  });
+
+  it('says so when no process of the container runs here (exit 97)', () => {
+    const result = run('no-such-container-0123456789abcdef');
+    assert.equal(result.status, 97);
+    assert.match(result.stderr, /no process of container no-such-container-0123456789abcdef runs on this node/);
   });
 });
 
