@@ -25,7 +25,7 @@ export const scenarios: readonly FaultScenario[] = [
     command: 'node',
     title: "worker3's kube-proxy rules are missing, the other nodes' are complete",
     async run(ctx) {
-      const run = await ctx.netdiag(['node', '-o', 'json']);
+      const run = await ctx.netdiag(['node', '-o', 'json', '--pod-running-timeout', '3m']);
       const result = parseJson<DiagnosticResult<NodeData>>(run);
       assert.equal(run.status, 1, run.stderr);
       assertReported(result.findings, { id: NODE_IDS.kubeProxyRules, subject: nodeSubject('worker3'), status: 'fail' });
@@ -42,7 +42,7 @@ export const scenarios: readonly FaultScenario[] = [
     title: 'the node with the smaller uplink MTU is the odd one out, and its pods’ MTU does not fit',
     async run(ctx) {
       const [short, bytes] = FAULTS.mtu.args;
-      const run = await ctx.netdiag(['node', '-o', 'json']);
+      const run = await ctx.netdiag(['node', '-o', 'json', '--pod-running-timeout', '3m']);
       const result = parseJson<DiagnosticResult<NodeData>>(run);
       assert.equal(run.status, 1, run.stderr);
       assertReported(result.findings, { id: NODE_IDS.interfaceMtu, subject: nodeSubject(short), status: 'fail' });
