@@ -2,7 +2,15 @@ import { Args, Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags, type DiagnosticFlagValues } from '../cli/flags.js';
 import { usageError } from '../lib/errors.js';
-import { DEFAULT_NODE_OPTIONS, inspectNodes, podNode, type NodeOptions, type PodRef } from '../node/engine.js';
+import { preflight } from '../kube/preflight.js';
+import {
+  DEFAULT_NODE_OPTIONS,
+  inspectNodes,
+  nodeRequirements,
+  podNode,
+  type NodeOptions,
+  type PodRef,
+} from '../node/engine.js';
 import { openOwnedFile, type OwnedFile } from '../lib/owned-output.js';
 import { bundleFiles, writeBundle } from '../node/bundle.js';
 import { nodeView } from '../node/view.js';
@@ -93,6 +101,9 @@ export default class Node extends NetdiagCommand {
       await this.diagnose(
         selection,
         async (ctx) => {
+          await ctx.progress.step('checking permissions', () =>
+            preflight(ctx.client, nodeRequirements(ctx.namespace), ctx.namespace, { signal: ctx.signal }),
+          );
           const run = await inspectNodes(ctx, options);
           if (bundle) {
             await this.progress.step(`writing ${bundle.path}`, () => writeBundle(bundle, bundleFiles(run), new Date()));

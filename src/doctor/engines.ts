@@ -10,7 +10,7 @@ import { type CheckOptions } from '../check/options.js';
 import { runDns } from '../dns/engine.js';
 import { type DnsOptions } from '../dns/options.js';
 import { fleetRequirements } from '../kube/fleet.js';
-import { DEFAULT_NODE_OPTIONS, inspectNodes } from '../node/engine.js';
+import { DEFAULT_NODE_OPTIONS, inspectNodes, nodeRequirements } from '../node/engine.js';
 import { bundleFiles } from '../node/bundle.js';
 import { type DoctorEngine } from './engine.js';
 
@@ -38,7 +38,7 @@ export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
     {
       name: 'node',
       measures: false,
-      requirements: fleetRequirements,
+      requirements: nodeRequirements,
       run: async (ctx, options) => {
         const inspected = await inspectNodes(ctx, { ...DEFAULT_NODE_OPTIONS, full: options.bundle });
         return { result: inspected.result, files: options.bundle ? bundleFiles(inspected) : [] };

@@ -10,7 +10,8 @@ import { usageError } from '../lib/errors.js';
 import type { DiagnosticResult, Finding, Unavailable } from '../findings/model.js';
 import type { V1Pod, V1Service } from '../kube/client.js';
 import type { DiagnosticContext } from '../kube/context.js';
-import type { Fleet } from '../kube/fleet.js';
+import { fleetRequirements, type Fleet } from '../kube/fleet.js';
+import type { AccessRequirement } from '../kube/preflight.js';
 import {
   clusterUsesKubeProxy,
   fleetRows,
@@ -82,6 +83,19 @@ export interface NodeRaw {
 export interface NodeRun {
   readonly result: DiagnosticResult<NodeData>;
   readonly raw: readonly NodeRaw[];
+}
+
+/**
+ * What a node run needs: its node-inspector pods (privileged: the namespace must allow it) in `namespace`, the nodes,
+ * the Services of every namespace (what kube-proxy's rules are compared with), and with --pod that pod.
+ */
+export function nodeRequirements(namespace: string): AccessRequirement[] {
+  return [
+    ...fleetRequirements(namespace),
+    { verb: 'list', resource: 'nodes' },
+    { verb: 'list', resource: 'services' },
+    { verb: 'get', resource: 'pods' },
+  ];
 }
 
 /** The node a pod runs on (for `--pod` without a node selection); a usage error when it is not scheduled. */

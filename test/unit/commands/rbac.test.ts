@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { checkRequirements } from '../../../src/check/engine.js';
 import { cleanupRequirements } from '../../../src/commands/cleanup.js';
 import { dnsRequirements } from '../../../src/dns/engine.js';
+import { nodeRequirements } from '../../../src/node/engine.js';
 import { fleetRequirements } from '../../../src/kube/fleet.js';
 import type { AccessRequirement } from '../../../src/kube/preflight.js';
 import { sniffRequirements } from '../../../src/sniff/engine.js';
@@ -34,6 +35,7 @@ const needs: AccessRequirement[] = [
   ...sniffRequirements('ns'),
   ...checkRequirements('ns'),
   ...dnsRequirements('ns'),
+  ...nodeRequirements('ns'),
   ...fleetRequirements('ns'),
   ...cleanupRequirements('ns'),
   ...cleanupRequirements(undefined),
@@ -46,7 +48,7 @@ describe('docs/rbac.yaml', () => {
       ['ClusterRole/kubectl-netdiag-cluster', 'ClusterRole/kubectl-netdiag'],
     );
   });
-  it('grants everything sniff, check, dns, the fleets and cleanup ask for (as their code says)', () => {
+  it('grants everything sniff, check, dns, node, the fleets and cleanup ask for (as their code says)', () => {
     assert.deepEqual(
       needs.filter((req) => !granted(req)),
       [],
