@@ -4,6 +4,7 @@ import { type DnsData, pathResolvers, planFor, podDnsName } from '../../../src/d
 import { DEFAULT_DNS_OPTIONS } from '../../../src/dns/options.js';
 import { dnsNodeTable } from '../../../src/dns/render.js';
 import type { DiagnosticResult } from '../../../src/findings/model.js';
+import { assertMatchesSchema } from '../../schema.js';
 import { clusterFacts, COREDNS } from './builders.js';
 
 describe('the path and the plan from what was discovered', () => {
@@ -118,6 +119,8 @@ describe('the node table', () => {
     ));
   it('one line per node: hop states in path order, latency of the first resolver', () =>
     assert.match(table, /worker2\.kube\.local\s+169\.254\.25\.10\s+fail\s+-\s+-\s+ok\s+-\s+-\s+1\/4 ms/));
+  it('the result matches docs/schema/dns.schema.json (so does real output: test/e2e/dns.test.ts)', () =>
+    assertMatchesSchema('dns', JSON.parse(JSON.stringify(result))));
   it('unavailable nodes and the propagation times', () => {
     assert.match(table, /worker3\.kube\.local\s+unavailable: image pull failed/);
     assert.match(table, /resolvable after: worker2\.kube\.local 1\.2 s/);
