@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { DEFAULT_PARALLEL } from '../check/options.js';
 import { DEFAULT_EXTERNAL_NAME, DEFAULT_PROPAGATION_TIMEOUT_MS, DEFAULT_QUERIES } from '../dns/options.js';
 import { parseBaseline, toBaseline, type Baseline } from '../doctor/baseline.js';
-import { reportFiles } from '../doctor/bundle.js';
+import { DOCTOR_BUNDLE_ROOT, reportFiles } from '../doctor/bundle.js';
+import { captureFailingPaths } from '../doctor/capture.js';
 import { runDoctor } from '../doctor/engine.js';
 import { doctorEngines } from '../doctor/engines.js';
 import { DEFAULT_BW_DURATION, toPlan } from '../doctor/options.js';
 import { doctorView } from '../doctor/view.js';
 import { writeBundle, type BundleFile } from '../node/bundle.js';
+import { keptUploadsFile } from '../sniff/kept-uploads.js';
 import { usageError } from '../lib/errors.js';
 import { openOwnedFile } from '../lib/owned-output.js';
 import { checkFlags, toOptions as checkOptions } from './check.js';
@@ -59,8 +63,12 @@ export default class Doctor extends NetdiagCommand {
       description: `An external name that must resolve from every node (repeatable; default ${DEFAULT_EXTERNAL_NAME}, skipped when it does not resolve).`,
       multiple: true,
     }),
+    'capture-failures': Flags.boolean({
+      description:
+        'Send the probe of each broken path again while capturing at both ends; the pcapng (in the current directory) is attached to its diagnosis.',
+    }),
     bundle: Flags.string({
-      description: 'Also write FILE.tar.gz: the report in every format and each node’s raw facts.',
+      description: 'Also write FILE.tar.gz: the report in every format, each node’s raw facts and the captures.',
     }),
     target: checkFlags.target,
     url: checkFlags.url,
@@ -101,12 +109,17 @@ export default class Doctor extends NetdiagCommand {
             {
               quick: plan.quick,
               bwDurationMs: plan.bwDurationMs,
-              captureFailures: plan.captureFailures,
-              captureDir: process.cwd(),
               bundle: bundle !== undefined,
               baseline,
             },
             doctorEngines({ check, dns }),
+            plan.captureFailures
+              ? (capturing, diagnoses) =>
+                  captureFailingPaths(capturing, diagnoses, {
+                    dir: process.cwd(),
+                    keptUploadsFile: keptUploadsFile(process.env, homedir()),
+                  })
+              : undefined,
           );
           files = run.files;
           return run.result;
@@ -117,7 +130,11 @@ export default class Doctor extends NetdiagCommand {
         savedBaseline.stream.write(`${JSON.stringify(toBaseline(result.findings, new Date()), null, 2)}\n`);
         await savedBaseline.finish();
       }
-      if (bundle) await writeBundle(bundle, [...reportFiles(result), ...files], new Date());
+      const captures = result.data.captures.map((capture) => ({
+        name: `${DOCTOR_BUNDLE_ROOT}/${path.basename(capture.file)}`,
+        content: readFileSync(capture.file),
+      }));
+      if (bundle) await writeBundle(bundle, [...reportFiles(result), ...captures, ...files], new Date());
     } catch (err) {
       // No report: a file this run created goes, one that existed keeps every byte it had.
       await bundle?.abandon();

@@ -19,7 +19,7 @@ import { type BundleFile } from '../node/bundle.js';
 import { type DoctorOptions } from './options.js';
 import { type DoctorCapture, type DoctorResult, type DoctorStep } from './report.js';
 import { DoctorIds } from './ids.js';
-import { correlate } from './rules.js';
+import { correlate, type Diagnosis } from './rules.js';
 
 export type EngineName = 'node' | 'dns' | 'check' | 'bw';
 
@@ -151,13 +151,8 @@ function mergeUnavailable(results: readonly DiagnosticResult<unknown>[]): Unavai
   return [...seen.values()];
 }
 
-/** Takes the captures for the diagnoses that have failing paths; injected so the engine stays testable. */
-export type FailureCapturer = (
-  ctx: DiagnosticContext,
-  diagnoses: DoctorResult['data']['diagnoses'],
-  findings: readonly Finding[],
-  captureDir: string,
-) => Promise<DoctorCapture[]>;
+/** Takes the captures for the diagnosed broken paths (capture.ts); given by the command with --capture-failures. */
+export type FailureCapturer = (ctx: DiagnosticContext, diagnoses: readonly Diagnosis[]) => Promise<DoctorCapture[]>;
 
 /** doctor's result, and the files for `--bundle` (the engines' and the captures'). */
 export interface DoctorRun {
@@ -191,11 +186,9 @@ export async function runDoctor(
   const findings = [...ran.flatMap((result) => result.findings), ...steps.flatMap(stepFinding)];
   const { diagnoses, unexplained } = correlate(findings);
   let captures: DoctorCapture[] = [];
-  if (options.captureFailures && captureFailures) {
+  if (captureFailures) {
     const started = Date.now();
-    captures = await ctx.progress.step('capturing the failing paths', () =>
-      captureFailures(ctx, diagnoses, findings, options.captureDir),
-    );
+    captures = await ctx.progress.step('capturing the failing paths', () => captureFailures(ctx, diagnoses));
     steps.push({ name: 'capture', status: 'ok', durationMs: Date.now() - started });
   }
   const result: DoctorResult = {

@@ -29,9 +29,6 @@ export interface DoctorPlan {
 export interface DoctorOptions {
   readonly quick: boolean;
   readonly bwDurationMs: number;
-  /** Re-run failing path probes while capturing at both ends; captures are written into `captureDir`. */
-  readonly captureFailures: boolean;
-  readonly captureDir: string;
   /** A `--bundle` is wanted: the engines collect their raw material for it (node: everything it can read). */
   readonly bundle: boolean;
   /** A baseline to compare with, already read and parsed, and the file it came from. */

@@ -17,6 +17,12 @@ export interface BundleFile {
   readonly content: string;
 }
 
+/** What writeBundle takes: a bundle file, or bytes (doctor adds its captures). */
+export interface ArchiveFile {
+  readonly name: string;
+  readonly content: string | Buffer;
+}
+
 export const BUNDLE_ROOT = 'netdiag-node';
 
 /** Where a section goes in the node's folder; undefined leaves it out (nothing in this list holds secrets raw). */
@@ -107,7 +113,7 @@ export function bundleFiles(run: NodeRun): BundleFile[] {
  * Writes the bundle as a gzipped tar into `output` (an owned file: an existing one is replaced only once the content
  * is ready, and keeps its bytes if writing fails). The files are in memory already, so they go in at once.
  */
-export async function writeBundle(output: OwnedFile, files: readonly BundleFile[], mtime: Date): Promise<void> {
+export async function writeBundle(output: OwnedFile, files: readonly ArchiveFile[], mtime: Date): Promise<void> {
   const archive = pack();
   const written = pipeline(archive, createGzip(), output.stream);
   await output.commit();

@@ -14,8 +14,6 @@ import { createProgress } from '../../../src/lib/progress.js';
 const options: DoctorOptions = {
   quick: false,
   bwDurationMs: 3000,
-  captureFailures: false,
-  captureDir: '.',
   bundle: false,
   baseline: undefined,
 };
