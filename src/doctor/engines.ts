@@ -7,7 +7,7 @@ import { runBw } from '../bw/engine.js';
 import { bwOptions } from '../bw/options.js';
 import { checkRequirements, runCheck } from '../check/engine.js';
 import { type CheckOptions } from '../check/options.js';
-import { runDns } from '../dns/engine.js';
+import { dnsRequirements, runDns } from '../dns/engine.js';
 import { type DnsOptions } from '../dns/options.js';
 import { fleetRequirements } from '../kube/fleet.js';
 import { DEFAULT_NODE_OPTIONS, inspectNodes, nodeRequirements } from '../node/engine.js';
@@ -47,7 +47,7 @@ export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
     {
       name: 'dns',
       measures: false,
-      requirements: fleetRequirements,
+      requirements: dnsRequirements,
       run: async (ctx) => ({ result: await runDns(ctx, settings.dns), files: [] }),
     },
     {
