@@ -295,6 +295,10 @@ function kubeProxyFinding(input: NodeCheckInput): Finding {
     metrics['secondsSinceSync'] = Math.round(kubeProxy.health.secondsSinceSync);
   const problems: string[] = [];
   if (!kubeProxy.running) problems.push('kube-proxy is not running (its rules stay as they were)');
+  if (kubeProxy.health?.healthy === false)
+    problems.push(
+      `kube-proxy reports itself unhealthy (last sync ${kubeProxy.health.secondsSinceSync?.toFixed(0) ?? '?'} s before its clock)`,
+    );
   if (!kubeProxy.servicesChain)
     problems.push(
       `no Service rules (${kubeProxy.mode === 'iptables' ? 'nat KUBE-SERVICES is empty or missing' : 'nothing programmed'})`,

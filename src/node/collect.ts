@@ -23,8 +23,7 @@ export const SECTION_BEGIN = '@@netdiag:begin';
 export const SECTION_END = '@@netdiag:end';
 
 /** Daemons whose command line and config tell where things are (comm names, as in /proc/PID/comm). */
-export const NODE_DAEMONS = ['containerd', 'crio', 'dockerd', 'cri-dockerd', 'kubelet', 'kube-proxy'] as const;
-export type NodeDaemon = (typeof NODE_DAEMONS)[number];
+const NODE_DAEMONS = ['containerd', 'crio', 'dockerd', 'cri-dockerd', 'kubelet', 'kube-proxy'];
 
 const SECTION_FUNCTION = `
 err=$(mktemp)
@@ -194,10 +193,6 @@ if [ "$full" = 1 ]; then
   section sysctl-all sysctl -a -e --pattern '^net\\.'
 fi
 `;
-
-export interface Argv {
-  readonly argv: readonly string[];
-}
 
 /** `bash -c SCRIPT NAME ARGS...`: the script is a constant, ARGS are data ($1...), never parsed as shell. */
 export const discoverArgv = (): string[] => ['bash', '-c', DISCOVER_SCRIPT, 'netdiag-node-discover'];

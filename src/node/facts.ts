@@ -125,12 +125,10 @@ export interface RuntimeFacts {
   readonly containers?: ContainerList;
 }
 
-export type KubeProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'none' | string;
-
 export interface KubeProxyFacts {
   readonly running: boolean;
   /** From kube-proxy's /proxyMode, else its config; `none` when there is no kube-proxy. */
-  readonly mode: KubeProxyMode;
+  readonly mode: string;
   readonly modeFrom: 'metrics' | 'config' | 'none';
   readonly health?: KubeProxyHealth;
   readonly healthError?: string;

@@ -43,7 +43,8 @@ async function runNode(args: readonly string[]) {
   const run = await netdiag(['node', '--pod-running-timeout', '3m', ...args]).done;
   let result: DiagnosticResult<NodeData>;
   try {
-    result = JSON.parse(run.stdout) as DiagnosticResult<NodeData>;
+    // The harness keeps stdout as latin1 (byte for byte, for pcap); the report is UTF-8 (→ in the CNI chain).
+    result = JSON.parse(Buffer.from(run.stdout, 'latin1').toString('utf8')) as DiagnosticResult<NodeData>;
   } catch {
     assert.fail(
       `node ${args.join(' ')} printed no JSON (exit ${run.status}): ${run.stdout.slice(0, 500)}\n${run.stderr}`,

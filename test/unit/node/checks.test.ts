@@ -142,6 +142,16 @@ describe('checks on changed facts', () => {
       summary: /iptables mode: kube-proxy is not running \(its rules stay as they were\)/,
     },
     {
+      name: 'kube-proxy unhealthy by its own /healthz',
+      patch: (f) => ({
+        ...f,
+        kubeProxy: { ...f.kubeProxy, health: { ...f.kubeProxy.health, healthy: false, secondsSinceSync: 95 } },
+      }),
+      id: NODE_IDS.kubeProxyRules,
+      status: 'fail',
+      summary: /kube-proxy reports itself unhealthy \(last sync 95 s before its clock\)/,
+    },
+    {
       name: 'nat KUBE-SERVICES flushed while running',
       patch: (f) => ({ ...f, kubeProxy: { ...f.kubeProxy, servicesChain: false, programmed: [] } }),
       id: NODE_IDS.kubeProxyRules,
