@@ -496,6 +496,23 @@ const firewallRule = countersRule(
     `${where}: packets are lost while DROP/REJECT rule counters move there — a firewall rule drops this traffic`,
 );
 
+/** TCP to pods fails where ping to the same pods passes: a rule (firewall, NetworkPolicy) drops that port. */
+const portFilterRule: Rule = (evidence) => {
+  const pingPasses = new Set(
+    evidence.all.filter((f) => f.id === Ids.podPod && f.status === 'pass').map((f) => f.subject),
+  );
+  const blocked = evidence.open([Ids.podIp], (f) => f.status === 'fail' && pingPasses.has(f.subject));
+  return localise(blocked).map((located) =>
+    diagnose(evidence, {
+      id: DoctorIds.firewall,
+      subject: located.subject,
+      cause: `${located.subject.replace(/^node\//, '')}: TCP to the pods fails (${unique(located.findings.map(reason)).join(', ')}) while ping to the same pods passes — a firewall rule or NetworkPolicy drops that port`,
+      next: `kubectl netdiag check --nodes ${located.nodes.join(',')}`,
+      findings: located.findings,
+    }),
+  );
+};
+
 /** Pod traffic lost between nodes (the rest working): the underlay route, the overlay or a firewall between them. */
 const podnetRule: Rule = (evidence) => {
   const paths = evidence.open(POD_PATH, (f) => {
@@ -577,6 +594,7 @@ const RULES: readonly Rule[] = [
   mtuRule,
   nicRule,
   firewallRule,
+  portFilterRule,
   podnetRule,
   bandwidthRule,
   oddNodeRule,

@@ -181,6 +181,14 @@ const cases: Case[] = [
     diagnoses: [{ id: 'doctor.firewall', subject: node(W3), severity: 'error' }],
   },
   {
+    name: 'TCP to one node’s pods fails while ping to them passes: a firewall there, not the pod network',
+    findings: [
+      ...healthy.filter((x) => x.id !== 'check.l4.podip'),
+      ...perPair('check.l4.podip', (_from, to) => to === W2, 'fail', { reason: 'timeout' }),
+    ],
+    diagnoses: [{ id: 'doctor.firewall', subject: node(W2), severity: 'error' }],
+  },
+  {
     name: 'loss with moving NIC error counters: hardware',
     findings: [
       ...healthy,
