@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Finding, type MetricValue, type Status } from '../../../src/findings/model.js';
+import { type Finding } from '../../../src/findings/model.js';
+import { finding } from './finding.js';
 import { compareBaseline, parseBaseline, toBaseline } from '../../../src/doctor/baseline.js';
 import { NetdiagError } from '../../../src/lib/errors.js';
 
-const f = (id: string, subject: string, status: Status, metrics?: Record<string, MetricValue>): Finding => ({
-  id,
-  subject,
-  status,
-  summary: `${id} ${status}`,
-  evidence: [],
-  ...(metrics ? { metrics } : {}),
-});
+const f = finding;
 const W1 = 'node/worker1.kube.local';
 const PAIR = 'worker1.kube.local→worker2.kube.local';
 const good = [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Finding, type MetricValue, type Status } from '../../../src/findings/model.js';
+import { finding } from './finding.js';
 import { correlate, localise } from '../../../src/doctor/rules.js';
 
 const W1 = 'worker1.kube.local';
@@ -10,14 +11,7 @@ const NODES = [W1, W2, W3];
 const node = (name: string) => `node/${name}`;
 const pair = (from: string, to: string) => `${from}→${to}`;
 
-const f = (id: string, subject: string, status: Status, metrics?: Record<string, MetricValue>): Finding => ({
-  id,
-  subject,
-  status,
-  summary: `${id} ${status}`,
-  evidence: [],
-  ...(metrics ? { metrics } : {}),
-});
+const f = finding;
 
 /** A finding on every node, `status` on `bad` and pass elsewhere. */
 const perNode = (id: string, bad: readonly string[], status: Status = 'fail', metrics?: Record<string, MetricValue>) =>
