@@ -2,7 +2,7 @@
  * bw's own views: the N×N matrix (rows = from, columns = to) in Gbit/s, coloured as a heatmap on a terminal; one row
  * per pair for `-o wide`; the matrix as an HTML heatmap. Pure: they take the data and return text.
  */
-import { escapeHtml, STATUS_FILL, type HtmlSection } from '../findings/render/index.js';
+import { escapeHtml, STATUS_FILL, type HtmlSection, type ResultView } from '../findings/render/index.js';
 import { paint, type Colour } from '../lib/output.js';
 import { referenceRate } from './checks.js';
 import type { BwData, Network, PairResult } from './model.js';
@@ -194,3 +194,11 @@ export function markdownMatrix(data: BwData): string {
   });
   return `${blocks.join('\n\n')}\n\n${scheduleLine(data)}\n`;
 }
+
+/** bw's view for every -o format: the matrix above the findings (table, markdown, html), a row per pair (wide). */
+export const BW_VIEW: ResultView<BwData> = {
+  text: (result, options) =>
+    options.wide ? renderPairRows(result.data) : renderMatrix(result.data, { colour: options.colour }),
+  markdown: (result) => markdownMatrix(result.data),
+  html: (result) => htmlSections(result.data),
+};

@@ -3,7 +3,7 @@ import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { runBw } from '../bw/engine.js';
 import { bwOptions, NETWORK_CHOICES, PROTOCOL_CHOICES } from '../bw/options.js';
-import { htmlSections, markdownMatrix, renderMatrix, renderPairRows } from '../bw/render.js';
+import { BW_VIEW } from '../bw/render.js';
 
 const TEST = 'TEST';
 const PAIRS = 'PAIRS';
@@ -102,12 +102,7 @@ export default class Bw extends NetdiagCommand {
             ctx.nodes.map((node) => node.name),
           ),
         ),
-      {
-        text: (rendered, options) =>
-          options.wide ? renderPairRows(rendered.data) : renderMatrix(rendered.data, { colour: options.colour }),
-        markdown: (rendered) => markdownMatrix(rendered.data),
-        html: (rendered) => htmlSections(rendered.data),
-      },
+      BW_VIEW,
     );
     // The finished pairs are printed; the run still ends as interrupted.
     if (result.data.interrupted) throw this.abort.signal.reason;

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BwData, PairResult } from '../../../src/bw/model.js';
 import { bwData, pairResult, W1, W2, W3 } from './data.js';
+import { bwFindings } from '../../../src/bw/checks.js';
+import { renderResult } from '../../../src/findings/render/index.js';
 import {
+  BW_VIEW,
   heatOf,
   htmlSections,
   markdownMatrix,
@@ -103,5 +106,18 @@ describe('bw views', () => {
   it('short names only when every node shares the suffix', () => {
     assert.deepEqual([...shortNames([W1, W2]).values()], ['worker1', 'worker2']);
     assert.deepEqual([...shortNames([W1, 'node-a']).values()], [W1, 'node-a']);
+  });
+
+  it('every -o format renders a run through the shared renderers, bw’s view above the findings', () => {
+    const result = { command: 'bw', data, findings: bwFindings(data, new Map()), unavailable: [] };
+    const table = renderResult('table', result, BW_VIEW);
+    assert.ok(table.startsWith(renderMatrix(data, { colour: false })), table);
+    assert.match(table, /bw\.pair\.outlier/);
+    assert.ok(renderResult('wide', result, BW_VIEW).startsWith(renderPairRows(data)));
+    assert.ok(renderResult('markdown', result, BW_VIEW).includes(markdownMatrix(data).split('\n')[2] ?? '?'));
+    const html = renderResult('html', result, BW_VIEW);
+    assert.match(html, /<table class="bw-heatmap">/);
+    assert.match(html, /pod network, Gbit\/s received/);
+    assert.match(renderResult('junit', result, BW_VIEW), /bw\.pair\.outlier/);
   });
 });
