@@ -114,7 +114,8 @@ async function runCli(args: readonly string[], timeoutMs: number, cwd: string): 
   try {
     const result = await run.done;
     if (result.status === 130) assert.fail(`netdiag ${args.join(' ')} overran ${timeoutMs} ms: ${result.stderr}`);
-    return result;
+    // The harness keeps stdout as latin1 (a capture is bytes); scenarios read -o json, which is UTF-8 (the → of a pair).
+    return { ...result, stdout: Buffer.from(result.stdout, 'latin1').toString('utf8') };
   } finally {
     clearTimeout(timer);
   }
