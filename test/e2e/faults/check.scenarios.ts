@@ -100,10 +100,11 @@ export const scenarios: readonly FaultScenario[] = [
     // The Service's name may fail from any node: the CoreDNS replica on the broken node reaches the API server
     // through the kubernetes ClusterIP, so it never learns of the new test Service and answers NXDOMAIN to the
     // queries kube-dns sends it (measured: unresolved from worker2). On the broken node itself the lookup hangs
-    // (its node cache cannot reach kube-dns) and the probe times out.
+    // (its node cache cannot reach kube-dns): the probe times out (measured), or fails to resolve should the cache
+    // give up first.
     for (const finding of findings.filter((f) => f.status === 'fail' && f.id === 'check.l4.name')) {
-      const expected = finding.subject === nodeSubject(broken!) ? 'timeout' : 'unresolved';
-      assert.equal(finding.metrics?.reason, expected, `${finding.subject}: ${finding.summary}`);
+      const expected = finding.subject === nodeSubject(broken!) ? ['timeout', 'unresolved'] : ['unresolved'];
+      assert.ok(expected.includes(String(finding.metrics?.reason)), `${finding.subject}: ${finding.summary}`);
     }
   }),
 
