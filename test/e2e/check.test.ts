@@ -17,7 +17,7 @@ import {
   netdiag,
   waitFor,
   type Run,
-} from './sniff.support.js';
+} from './harness.js';
 
 const skip = haveCluster() ? false : 'no cluster (KUBECONFIG)';
 
