@@ -239,6 +239,24 @@ const idsIn = (findings: readonly Finding[]): string =>
 
 type Rule = (evidence: Evidence) => Diagnosis[];
 
+const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-fA-F:]*:[0-9a-fA-F:.]*\]?)(:\d+)?$/;
+
+/**
+ * An outside probe that failed on the name, not the way out: unresolved, or a target by name failing from a node
+ * that reaches an outside target by address (a probe by name cannot tell a resolution timeout from a connect one).
+ */
+function failedOnName(evidence: Evidence, finding: Finding): boolean {
+  if (reason(finding) === 'unresolved') return true;
+  if (IP_ADDRESS.test(String(metric(finding, 'target') ?? ''))) return false;
+  return evidence.all.some(
+    (f) =>
+      EXTERNAL.includes(f.id) &&
+      f.subject === finding.subject &&
+      f.status === 'pass' &&
+      IP_ADDRESS.test(String(metric(f, 'target') ?? '')),
+  );
+}
+
 /** CoreDNS down for everyone, or slow: every node's cluster-name failures are its. */
 const corednsRule: Rule = (evidence) => {
   const diagnoses: Diagnosis[] = [];
@@ -252,7 +270,7 @@ const corednsRule: Rule = (evidence) => {
       Ids.serviceName,
       Ids.latency,
     ]);
-    const unresolved = evidence.open(EXTERNAL, (f) => reason(f) === 'unresolved');
+    const unresolved = evidence.open(EXTERNAL, (f) => failedOnName(evidence, f));
     const clusterFinding = down.find((f) => f.subject === CLUSTER) ?? down[0]!;
     diagnoses.push(
       diagnose(evidence, {
@@ -323,7 +341,7 @@ const kubeProxyRule: Rule = (evidence) => {
       ],
       (f) => f.subject === nodeSubject(node),
     );
-    const unresolved = evidence.open(EXTERNAL, (f) => f.subject === nodeSubject(node) && reason(f) === 'unresolved');
+    const unresolved = evidence.open(EXTERNAL, (f) => f.subject === nodeSubject(node) && failedOnName(evidence, f));
     const dnsToo = dns.some((f) => f.id.startsWith('dns.'));
     return diagnose(evidence, {
       id: DoctorIds.kubeProxy,
@@ -350,7 +368,7 @@ const nodeLocalRule: Rule = (evidence) => {
         [Ids.causeNodeLocal, Ids.hopNodeLocal, Ids.lookupCluster, Ids.lookupExternal, Ids.latency, Ids.serviceName],
         (f) => f.subject === nodeSubject(node),
       ),
-      ...evidence.open(EXTERNAL, (f) => f.subject === nodeSubject(node) && reason(f) === 'unresolved'),
+      ...evidence.open(EXTERNAL, (f) => f.subject === nodeSubject(node) && failedOnName(evidence, f)),
     ];
     return diagnose(evidence, {
       id: DoctorIds.nodeLocalDns,
@@ -364,7 +382,7 @@ const nodeLocalRule: Rule = (evidence) => {
 
 /** External targets unreachable by address (not by name) from some nodes, or from all: egress. */
 const egressRule: Rule = (evidence) => {
-  const failing = evidence.open(EXTERNAL, (f) => reason(f) !== 'unresolved' && parseSubject(f.subject).kind === 'node');
+  const failing = evidence.open(EXTERNAL, (f) => !failedOnName(evidence, f) && parseSubject(f.subject).kind === 'node');
   if (failing.length === 0) return [];
   const nodes = unique(failing.flatMap(nodesOf));
   const checked = evidence.nodesChecked(EXTERNAL);
@@ -398,9 +416,9 @@ const egressRule: Rule = (evidence) => {
 const upstreamRule: Rule = (evidence) => {
   const failing = evidence.open([Ids.causeUpstream, Ids.hopUpstream, Ids.lookupExternal]);
   if (failing.length === 0) return [];
-  const unresolved = evidence.open(EXTERNAL, (f) => reason(f) === 'unresolved');
+  const unresolved = evidence.open(EXTERNAL, (f) => failedOnName(evidence, f));
   const nodes = unique(failing.flatMap(nodesOf));
-  const checked = evidence.nodesChecked([Ids.lookupExternal]);
+  const checked = evidence.nodesChecked([Ids.lookupExternal, Ids.hopUpstream]);
   const everywhere =
     failing.some((f) => f.subject === CLUSTER) || (checked.length > 0 && nodes.length >= checked.length);
   return [

@@ -116,6 +116,16 @@ const cases: Case[] = [
     diagnoses: [{ id: 'doctor.upstream-dns', subject: 'cluster', severity: 'error' }],
   },
   {
+    name: 'upstream down behind caches: names time out from some nodes while the address answers: upstream, not egress',
+    findings: [
+      ...healthy.filter((x) => x.id !== 'check.external.tcp'),
+      ...perNode('dns.hop.upstream', NODES, 'warn'),
+      ...perNode('check.external.tcp', [W1, W3], 'fail', { reason: 'timeout', target: 'www.netdiag.test:80' }),
+      ...NODES.map((n) => f('check.external.ping', node(n), 'pass', { target: '172.30.78.80' })),
+    ],
+    diagnoses: [{ id: 'doctor.upstream-dns', subject: 'cluster', severity: 'error' }],
+  },
+  {
     name: 'egress blocked on one node: egress there, its failed external lookups with it, not upstream',
     findings: [
       ...healthy.filter((x) => x.id !== 'check.external.tcp'),
