@@ -27,13 +27,14 @@ export interface BwFlagValues {
   readonly parallel: number;
   readonly time: string;
   readonly omit: string;
-  readonly reverse: boolean;
-  readonly bidir: boolean;
+  /** oclif leaves a boolean flag that was not given undefined. */
+  readonly reverse?: boolean;
+  readonly bidir?: boolean;
   readonly bitrate?: string;
   readonly length?: string;
   readonly port: number;
   readonly network: string;
-  readonly serial: boolean;
+  readonly serial?: boolean;
 }
 
 const SHORT_NAME_FIX = 'use names from `kubectl get nodes` (a unique short name like worker1 is enough)';
@@ -107,14 +108,14 @@ export function bwOptions(flags: BwFlagValues, nodes: readonly string[]): BwOpti
     nodes,
     pairs: requestedPairs(flags, nodes),
     networks: network === 'both' ? ['pod', 'host'] : [network],
-    serial: flags.serial,
+    serial: flags.serial === true,
     test: {
       protocol,
       parallel: parsePositiveInt(flags.parallel, '--parallel', 128),
       timeSeconds: wholeSeconds(flags.time, 'time', 1),
       omitSeconds: wholeSeconds(flags.omit, 'omit', 0),
-      reverse: flags.reverse,
-      bidir: flags.bidir,
+      reverse: flags.reverse === true,
+      bidir: flags.bidir === true,
       bitrate:
         flags.bitrate !== undefined
           ? parseBitrate(flags.bitrate)

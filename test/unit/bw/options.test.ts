@@ -36,6 +36,12 @@ describe('bwOptions', () => {
     assert.deepEqual(options.test, DEFAULT_TEST);
   });
 
+  it('boolean flags oclif left undefined are false (the JSON contract has them)', () => {
+    const { serial: _s, reverse: _r, bidir: _b, ...given } = defaults;
+    const options = bwOptions(given, nodes);
+    assert.deepEqual([options.serial, options.test.reverse, options.test.bidir], [false, false, false]);
+  });
+
   it('--network both measures pod and host; UDP gets a 1 Gbit/s default rate', () => {
     const options = bwOptions({ ...defaults, network: 'both', protocol: 'udp' }, nodes);
     assert.deepEqual(options.networks, ['pod', 'host']);
