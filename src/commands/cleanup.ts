@@ -54,7 +54,10 @@ export default class Cleanup extends NetdiagCommand {
   static override flags = {
     ...outputFlag(DATA_FORMATS),
     'all-namespaces': Flags.boolean({ char: 'A', description: 'Clean up in every namespace.' }),
-    session: Flags.string({ description: 'Only objects of this run session id.' }),
+    session: Flags.string({
+      description:
+        'Only objects of this run session id (tcpdumps kept by upload mode belong to no session: left alone).',
+    }),
   };
 
   async run(): Promise<void> {
@@ -114,14 +117,17 @@ export default class Cleanup extends NetdiagCommand {
         rows.push({ ...base, result: 'failed', error: err instanceof Error ? err.message : String(err) });
       }
     }
-    const uploads = await this.progress.step('removing the tcpdumps upload mode kept in containers', () =>
-      cleanUpKeptUploads(
-        client,
-        keptUploadsFile(process.env, homedir()),
-        { context: client.contextName, namespace },
-        signal,
-      ),
-    );
+    // A kept upload serves every later run on its container, so it belongs to no session: --session leaves it be.
+    const uploads = flags.session
+      ? []
+      : await this.progress.step('removing the tcpdumps upload mode kept in containers', () =>
+          cleanUpKeptUploads(
+            client,
+            keptUploadsFile(process.env, homedir()),
+            { context: client.contextName, namespace },
+            signal,
+          ),
+        );
     for (const { entry, result, error } of uploads) {
       rows.push({
         what: 'uploaded tcpdump',
