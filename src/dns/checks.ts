@@ -8,7 +8,16 @@
 import { trimOutput, type Evidence, type Finding, type MetricValue, type Status } from '../findings/model.js';
 import { DnsIds } from './ids.js';
 import { answerAddresses } from './parse.js';
-import type { ClusterFacts, HopFacts, HopRole, LookupFact, NodeFacts, Protocol, QueryFact } from './facts.js';
+import type {
+  ClusterFacts,
+  HopFacts,
+  HopRole,
+  LookupFact,
+  NodeFacts,
+  Protocol,
+  QueryFact,
+  QueryScope,
+} from './facts.js';
 
 /** A resolver answering slower than this (median) makes lookups visibly slow; in-cluster DNS answers in a few ms. */
 export const SLOW_MEDIAN_MS = 250;
@@ -71,8 +80,12 @@ export function percentiles(values: readonly number[]): { median: number; p95: n
   return { median, p95: rank(0.95) };
 }
 
-/** A query got the answer it should: NOERROR and, when addresses are expected, one of them. */
+/**
+ * A query got the answer it should: NOERROR and, when addresses are expected, one of them. An uncached name only
+ * needs a reply from the upstream: NXDOMAIN is its usual answer, SERVFAIL is CoreDNS giving up on it.
+ */
 export function queryAnswered(query: QueryFact): boolean {
+  if (query.scope === 'uncached') return query.result.rcode === 'NOERROR' || query.result.rcode === 'NXDOMAIN';
   if (query.result.rcode !== 'NOERROR') return false;
   const addresses = answerAddresses(query.result);
   if (addresses.length === 0) return false;
@@ -122,7 +135,7 @@ function lookupProblem(lookup: LookupFact): string {
 export type HopState = 'ok' | 'partial' | 'failed' | 'untested';
 
 /** How a hop did for one scope of names: every query answered, some, none, or none sent. */
-export function hopState(hops: readonly HopFacts[], role: HopRole, scope: 'cluster' | 'external'): HopState {
+export function hopState(hops: readonly HopFacts[], role: HopRole, scope: QueryScope): HopState {
   const queries = hops.filter((hop) => hop.resolver.role === role).flatMap((hop) => hop.queries);
   const relevant = queries.filter((query) => query.scope === scope);
   if (relevant.length === 0) return 'untested';
@@ -408,8 +421,10 @@ function hopFinding(facts: NodeFacts, role: Exclude<HopRole, 'upstream'>): Findi
 
 /**
  * The upstream, seen two ways: through each CoreDNS pod (an external name makes CoreDNS ask its upstream: CoreDNS's
- * own point of view) and straight from the pod when the forward target is an address. An external name that is only
- * the built-in default and resolves nowhere means an air-gapped cluster: skipped, not failed.
+ * own point of view) and straight from the pod when the forward target is an address. Through CoreDNS, a name no
+ * cache has seen is what tells a live upstream from cached answers: none of those answered fails the hop even while
+ * the external names still resolve. An external name that is only the built-in default and resolves nowhere means an
+ * air-gapped cluster: skipped, not failed.
  */
 function upstreamFinding(facts: NodeFacts): Finding | undefined {
   const subject = nodeSubject(facts.node);
@@ -419,7 +434,7 @@ function upstreamFinding(facts: NodeFacts): Finding | undefined {
     .map((hop) => ({
       label: `via ${hop.resolver.label}`,
       address: hop.resolver.address,
-      queries: hop.queries.filter((q) => q.scope === 'external'),
+      queries: hop.queries.filter((q) => q.scope === 'external' || q.scope === 'uncached'),
     }))
     .filter((entry) => entry.queries.length > 0);
   const direct = facts.hops
@@ -450,12 +465,14 @@ function upstreamFinding(facts: NodeFacts): Finding | undefined {
     directQueries: straight.total,
     address: direct.map((entry) => entry.address).join(', '),
   };
-  if (through.broken.length > 0 && (through.answered === 0 || straight.broken.length > 0))
+  const uncached = viaCoredns.flatMap((entry) => entry.queries.filter((q) => q.scope === 'uncached'));
+  const upstreamSilent = uncached.length > 0 && !uncached.some(queryAnswered);
+  if (through.broken.length > 0 && (through.answered === 0 || straight.broken.length > 0 || upstreamSilent))
     return finding(
       DnsIds.hopUpstream,
       subject,
       'fail',
-      `external names fail: ${[...through.broken, ...straight.broken].join('; ')}`,
+      `${through.answered > 0 && upstreamSilent ? 'the upstream does not answer (a name no cache has seen gets no reply; cached names still resolve)' : 'external names fail'}: ${[...through.broken, ...straight.broken].join('; ')}`,
       [...through.evidence, ...straight.evidence],
       {
         hint: hopHint('upstream'),
@@ -638,6 +655,11 @@ interface NodeVerdict {
   readonly corednsPods: readonly { label: string; address: string; ok: boolean }[];
   readonly corednsExternal: HopState;
   readonly upstream: HopState;
+  /**
+   * CoreDNS gets no reply for names no cache has seen, or none for the external names while the pods asking the
+   * upstream straight get none either (or cannot ask it).
+   */
+  readonly upstreamSilent: boolean;
   readonly slowCoredns: readonly HopLatency[];
   readonly slowUpstream: boolean;
   readonly upstreamMedianMs: number;
@@ -667,6 +689,12 @@ function verdict(facts: NodeFacts): NodeVerdict {
     corednsPods: corednsPodStates(facts.hops),
     corednsExternal: hopState(facts.hops, 'coredns-pod', 'external'),
     upstream: hopState(facts.hops, 'upstream', 'external'),
+    // Only for names known to resolve: a default external name resolving nowhere is an air-gapped cluster.
+    upstreamSilent:
+      (externals.length > 0 || facts.lookups.some((lookup) => lookup.kind === 'external' && lookupResolved(lookup))) &&
+      (hopState(facts.hops, 'coredns-pod', 'uncached') === 'failed' ||
+        (hopState(facts.hops, 'coredns-pod', 'external') === 'failed' &&
+          hopState(facts.hops, 'upstream', 'external') !== 'ok')),
     slowCoredns: latencies.filter((row) => (row.role === 'coredns-pod' || row.role === 'clusterip') && slow(row)),
     slowUpstream: (percentiles(externalTimes)?.median ?? 0) >= SLOW_MEDIAN_MS,
     upstreamMedianMs: percentiles(externalTimes)?.median ?? 0,
@@ -773,20 +801,33 @@ export function causeFindings(nodes: readonly NodeFacts[], cluster: ClusterFacts
     }
   }
 
-  const upstreamNodes = verdicts.filter((v) => v.externalFail && !v.clusterNamesFail);
+  // Caches in front of CoreDNS keep answering external names for up to their TTL after the upstream dies, so a
+  // silent upstream is the cause even while the lookups still pass: they stop when the cached answers expire.
+  const upstreamNodes = verdicts.filter((v) => (v.externalFail || v.upstreamSilent) && !v.clusterNamesFail);
   if (!corednsDown && upstreamNodes.length > 0) {
-    const everywhere = upstreamNodes.length === verdicts.filter((v) => v.externalFail || !v.clusterNamesFail).length;
+    const everywhere =
+      upstreamNodes.length === verdicts.filter((v) => v.externalFail || v.upstreamSilent || !v.clusterNamesFail).length;
     const forward = cluster.corefile?.forward.join(' ') || 'its forward target';
-    const summary = `cluster names resolve but external names fail${broken(upstreamNodes[0]?.corednsExternal ?? 'untested') ? ' at the CoreDNS pods too' : ''}: CoreDNS's upstream (${forward}) does not answer`;
     const hint =
       'check the upstream resolvers in the coredns ConfigMap (forward) and that CoreDNS’s nodes can reach them; kubectl -n kube-system logs -l k8s-app=kube-dns | grep -i timeout';
+    const summaryOf = (v: NodeVerdict) =>
+      v.externalFail
+        ? `cluster names resolve but external names fail${broken(v.corednsExternal) ? ' at the CoreDNS pods too' : ''}: CoreDNS's upstream (${forward}) does not answer`
+        : `CoreDNS's upstream (${forward}) does not answer: external names still resolve from caches and stop when their answers expire`;
+    const first = upstreamNodes[0] as NodeVerdict;
     if (everywhere)
       findings.push(
-        finding(DnsIds.causeUpstream, CLUSTER_SUBJECT, 'fail', summary, [], { hint, metrics: { forward } }),
+        finding(DnsIds.causeUpstream, CLUSTER_SUBJECT, 'fail', summaryOf(first), [], {
+          hint,
+          metrics: { forward, cachedOnly: upstreamNodes.every((v) => !v.externalFail) },
+        }),
       );
     for (const v of upstreamNodes)
       findings.push(
-        finding(DnsIds.causeUpstream, nodeSubject(v.node), 'fail', summary, [], { hint, metrics: { forward } }),
+        finding(DnsIds.causeUpstream, nodeSubject(v.node), 'fail', summaryOf(v), [], {
+          hint,
+          metrics: { forward, cachedOnly: !v.externalFail },
+        }),
       );
   }
 

@@ -9,6 +9,7 @@
  *
  * Typed options and one context in, a DiagnosticResult out; no flags, no process.*.
  */
+import { randomBytes } from 'node:crypto';
 import { environmentError } from '../lib/errors.js';
 import type { DiagnosticContext } from '../kube/context.js';
 import { fleetRequirements, type Fleet, type FleetMember } from '../kube/fleet.js';
@@ -19,7 +20,14 @@ import { clusterFactsFrom, DNS_NAMESPACE, fetchDnsObjects, upstreamAddresses } f
 import type { ClusterFacts, NodeFacts, Resolver } from './facts.js';
 import type { DnsOptions } from './options.js';
 import { parseResolvConf } from './parse.js';
-import { assembleNodeFacts, buildProbePlan, probeScript, type PlanInput, type ProbePlan } from './probe.js';
+import {
+  assembleNodeFacts,
+  buildProbePlan,
+  probeScript,
+  uncachedName,
+  type PlanInput,
+  type ProbePlan,
+} from './probe.js';
 import { captureName, runCapture, type CaptureSummary } from './capture.js';
 import { runPropagation, type PropagationResult } from './propagation.js';
 
@@ -112,6 +120,7 @@ export function planFor(
   member: Pick<FleetMember, 'podIP' | 'namespace'>,
   cluster: ClusterFacts,
   options: DnsOptions,
+  uncachedLabel: string,
 ): ProbePlan {
   const external = options.externalNames.map((name) => ({
     name,
@@ -141,6 +150,7 @@ export function planFor(
       ...external,
     ],
     externalNames: options.externalNames,
+    uncachedNames: options.externalNames.flatMap((name) => uncachedName(name, uncachedLabel) ?? []),
     queries: options.queries,
     repeatName: 'kubernetes.default',
     repeatExpected: [cluster.kubernetesIP],
@@ -221,7 +231,12 @@ async function probeNodes(
   options: DnsOptions,
   unavailable: Unavailable[],
 ): Promise<NodeFacts[]> {
-  const plans = new Map(fleet.members.map((member) => [member.node, planFor(member, cluster, options)]));
+  const plans = new Map(
+    fleet.members.map((member) => [
+      member.node,
+      planFor(member, cluster, options, `netdiag-${randomBytes(6).toString('hex')}`),
+    ]),
+  );
   const plan = (member: FleetMember) => plans.get(member.node) as ProbePlan;
   const outcomes = await ctx.progress.step(`checking DNS on ${fleet.members.length} node(s)`, () =>
     fleet.execAll(

@@ -24,11 +24,17 @@ export interface Resolver {
 
 export type Protocol = 'udp' | 'tcp';
 
+export type QueryScope = 'cluster' | 'external' | 'uncached';
+
 export interface QueryFact {
   readonly name: string;
   readonly protocol: Protocol;
-  /** The name is a cluster name (answered by CoreDNS itself) or an external one (forwarded upstream). */
-  readonly scope: 'cluster' | 'external';
+  /**
+   * The name is a cluster name (answered by CoreDNS itself), an external one (forwarded upstream), or an uncached
+   * one: a fresh random name under an external name's zone, which no cache can answer, so that any reply to it
+   * (NXDOMAIN included) is the upstream's own.
+   */
+  readonly scope: QueryScope;
   /** Addresses the answer must contain; empty = any address. */
   readonly expected: readonly string[];
   readonly result: DigResult;

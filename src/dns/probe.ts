@@ -7,7 +7,16 @@
  * The script is POSIX sh for busybox (Alpine images such as infoblox/dnstools) and bash/dash alike: no `timeout`
  * (its flags differ between busybox versions), no `date +%N` (busybox may lack it) — time comes from /proc/uptime.
  */
-import type { HopFacts, LookupFact, LookupKind, NodeFacts, Protocol, QueryFact, Resolver } from './facts.js';
+import type {
+  HopFacts,
+  LookupFact,
+  LookupKind,
+  NodeFacts,
+  Protocol,
+  QueryFact,
+  QueryScope,
+  Resolver,
+} from './facts.js';
 import { parseDig, parseGetent, parseResolvConf } from './parse.js';
 
 export interface PlannedLookup {
@@ -24,7 +33,7 @@ export interface PlannedJob {
   readonly resolver: Resolver;
   readonly protocol: Protocol;
   readonly name: string;
-  readonly scope: 'cluster' | 'external';
+  readonly scope: QueryScope;
   readonly expected: readonly string[];
   readonly count: number;
 }
@@ -52,6 +61,8 @@ export interface PlanInput {
   readonly lookups: readonly Omit<PlannedLookup, 'id'>[];
   /** External names sent to every resolver once (and to the upstream). */
   readonly externalNames: readonly string[];
+  /** Sent once to each CoreDNS pod: names no cache has seen (see {@link uncachedName}). */
+  readonly uncachedNames: readonly string[];
   readonly queries: number;
   readonly repeatName: string;
   readonly repeatExpected: readonly string[];
@@ -65,13 +76,8 @@ export const LOOKUP_TIMEOUT_SECONDS = 12;
 export function buildProbePlan(input: PlanInput): ProbePlan {
   const jobs: PlannedJob[] = [];
   for (const resolver of input.resolvers) {
-    const add = (
-      protocol: Protocol,
-      name: string,
-      scope: 'cluster' | 'external',
-      count: number,
-      expected: readonly string[],
-    ) => jobs.push({ id: `q${jobs.length}`, resolver, protocol, name, scope, expected, count });
+    const add = (protocol: Protocol, name: string, scope: QueryScope, count: number, expected: readonly string[]) =>
+      jobs.push({ id: `q${jobs.length}`, resolver, protocol, name, scope, expected, count });
     if (resolver.role !== 'upstream') {
       add('udp', input.clusterName, 'cluster', input.queries, input.clusterExpected);
       add('tcp', input.clusterName, 'cluster', input.queries, input.clusterExpected);
@@ -80,6 +86,9 @@ export function buildProbePlan(input: PlanInput): ProbePlan {
     // cached); straight to the upstream, as many as for cluster names: that is its latency.
     for (const name of input.externalNames)
       add('udp', name, 'external', resolver.role === 'upstream' ? input.queries : 1, []);
+    // Caches in front of the upstream (the node cache's, CoreDNS's own) answer the external names for their TTL after
+    // the upstream dies; a name never asked before reaches it, through each CoreDNS pod.
+    if (resolver.role === 'coredns-pod') for (const name of input.uncachedNames) add('udp', name, 'uncached', 1, []);
   }
   return {
     lookups: input.lookups.map((lookup, index) => ({ ...lookup, id: `l${index}` })),
@@ -90,6 +99,15 @@ export function buildProbePlan(input: PlanInput): ProbePlan {
     digTimeoutSeconds: DIG_TIMEOUT_SECONDS,
     lookupTimeoutSeconds: LOOKUP_TIMEOUT_SECONDS,
   };
+}
+
+/**
+ * A name under an external name's zone that no cache has seen: `LABEL.netdiag.test` for `www.netdiag.test`. Only
+ * the upstream can answer it (usually NXDOMAIN). Undefined for a single-label name (its zone would be the root).
+ */
+export function uncachedName(externalName: string, label: string): string | undefined {
+  const zone = externalName.replace(/\.$/, '').split('.').slice(1).join('.');
+  return zone ? `${label}.${zone}` : undefined;
 }
 
 /** Single-quotes a word for sh. */

@@ -7,6 +7,7 @@ import type {
   NodeFacts,
   Protocol,
   QueryFact,
+  QueryScope,
 } from '../../../src/dns/facts.js';
 import type { CorefileSummary, DigResult } from '../../../src/dns/parse.js';
 
@@ -44,9 +45,15 @@ export function digResult(outcome: QueryOutcome): DigResult {
   };
 }
 
-export function query(scope: 'cluster' | 'external', protocol: Protocol, outcome: QueryOutcome): QueryFact {
+const QUERY_NAMES: Record<QueryScope, string> = {
+  cluster: 'kubernetes.default.svc.cluster.local',
+  external: 'www.netdiag.test',
+  uncached: 'netdiag-1f.netdiag.test',
+};
+
+export function query(scope: QueryScope, protocol: Protocol, outcome: QueryOutcome): QueryFact {
   return {
-    name: scope === 'cluster' ? 'kubernetes.default.svc.cluster.local' : 'www.netdiag.test',
+    name: QUERY_NAMES[scope],
     protocol,
     scope,
     expected: scope === 'cluster' ? [KUBERNETES_IP] : [],
@@ -57,7 +64,10 @@ export function query(scope: 'cluster' | 'external', protocol: Protocol, outcome
   };
 }
 
-/** A hop with `count` cluster queries per protocol (all with the same outcome) and one external query. */
+/**
+ * A hop with `count` cluster queries per protocol (all with the same outcome) and one external query; a CoreDNS pod
+ * also gets the uncached name (by default the upstream's NXDOMAIN when external names are answered, else as they end).
+ */
 export function hop(
   role: HopRole,
   address: string,
@@ -65,12 +75,14 @@ export function hop(
   cluster: QueryOutcome,
   external: QueryOutcome = { ms: 2 },
   count = 3,
+  uncached: QueryOutcome = typeof external === 'object' ? 'NXDOMAIN' : external,
 ): HopFacts {
   const queries: QueryFact[] = [];
   if (role !== 'upstream')
     for (const protocol of ['udp', 'tcp'] as const)
       for (let i = 0; i < count; i++) queries.push(query('cluster', protocol, cluster));
   queries.push(query('external', 'udp', external));
+  if (role === 'coredns-pod') queries.push(query('uncached', 'udp', uncached));
   return { resolver: { role, address, label }, queries };
 }
 
@@ -99,9 +111,13 @@ export interface NodeShape {
   corednsPods?: QueryOutcome | QueryOutcome[];
   /** Where external queries sent to CoreDNS (and the cache, the ClusterIP) end. */
   external?: QueryOutcome;
+  /** Where the name no cache has seen, sent to each CoreDNS pod, ends (see {@link hop}). */
+  uncached?: QueryOutcome;
   upstream?: QueryOutcome;
   clusterNames?: boolean;
   externalNames?: boolean;
+  /** The external name is the built-in default rather than one the user passed. */
+  defaultExternal?: boolean;
   repeatedMs?: number[];
   podName?: boolean;
 }
@@ -133,7 +149,10 @@ export function nodeFacts(node: string, shape: NodeShape = {}): NodeFacts {
       lookup('kubernetes.default', 'cluster', clusterOk, { expected: [KUBERNETES_IP] }),
       lookup('kube-dns.kube-system', 'cluster', clusterOk, { expected: [KUBE_DNS_IP] }),
       lookup('10-233-66-9.default.pod.cluster.local', 'pod', shape.podName ?? clusterOk, { expected: ['10.233.66.9'] }),
-      lookup('www.netdiag.test', 'external', shape.externalNames ?? true, { address: '172.30.78.10' }),
+      lookup('www.netdiag.test', 'external', shape.externalNames ?? true, {
+        address: '172.30.78.10',
+        isDefault: shape.defaultExternal ?? false,
+      }),
     ],
     repeated: (shape.repeatedMs ?? [10, 10, 10, 10, 10]).map((ms) =>
       lookup('kubernetes.default', 'cluster', true, { expected: [KUBERNETES_IP], ms }),
@@ -141,7 +160,9 @@ export function nodeFacts(node: string, shape: NodeShape = {}): NodeFacts {
     hops: [
       hop('nodelocal', NODE_LOCAL_IP, 'node-local cache', shape.nodelocal ?? fast, external),
       hop('clusterip', KUBE_DNS_IP, 'kube-dns', shape.clusterip ?? fast, external),
-      ...COREDNS.map((pod, index) => hop('coredns-pod', pod.ip, pod.name, pods[index] ?? fast, external)),
+      ...COREDNS.map((pod, index) =>
+        hop('coredns-pod', pod.ip, pod.name, pods[index] ?? fast, external, 3, shape.uncached),
+      ),
       hop('upstream', '172.30.78.1', 'upstream', fast, shape.upstream ?? { ms: 2 }),
     ],
     largeAnswer: undefined,

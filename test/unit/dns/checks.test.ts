@@ -244,6 +244,23 @@ describe('symptom → cause (the lab faults)', () => {
       fails: ['dns.cause.upstream cluster', ...NODES.map((node) => `dns.cause.upstream node/${node}`)],
     },
     {
+      title: 'upstream down while caches still answer external names → upstream all the same (the uncached name)',
+      shapes: Object.fromEntries(
+        NODES.map((node) => [node, { uncached: 'SERVFAIL', upstream: 'timeout' } as NodeShape]),
+      ),
+      fails: ['dns.cause.upstream cluster', ...NODES.map((node) => `dns.cause.upstream node/${node}`)],
+    },
+    {
+      title: 'a default external name resolving nowhere (air-gapped) is no upstream cause',
+      shapes: Object.fromEntries(
+        NODES.map((node) => [
+          node,
+          { external: 'NXDOMAIN', upstream: 'NXDOMAIN', externalNames: false, defaultExternal: true } as NodeShape,
+        ]),
+      ),
+      fails: [],
+    },
+    {
       title: 'CoreDNS slow → slow, naming CoreDNS',
       shapes: Object.fromEntries(
         NODES.map((node) => [node, { clusterip: { ms: 1500 }, corednsPods: { ms: 1500 } } as NodeShape]),

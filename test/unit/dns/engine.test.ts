@@ -35,10 +35,12 @@ describe('the path and the plan from what was discovered', () => {
     assert.equal(podDnsName('fd00::9', 'shop', 'k8s.example'), 'fd00--9.shop.pod.k8s.example');
   });
   it('the lookups: kubernetes.default, kube-dns, the pod name, --name, the default external name', () => {
-    const plan = planFor({ podIP: '10.233.64.9', namespace: 'shop' }, clusterFacts(), {
-      ...DEFAULT_DNS_OPTIONS,
-      names: ['web.shop'],
-    });
+    const plan = planFor(
+      { podIP: '10.233.64.9', namespace: 'shop' },
+      clusterFacts(),
+      { ...DEFAULT_DNS_OPTIONS, names: ['web.shop'] },
+      'netdiag-1f',
+    );
     assert.deepEqual(
       plan.lookups.map((l) => [l.name, l.kind, l.expected.join(','), l.isDefault]),
       [
@@ -49,8 +51,10 @@ describe('the path and the plan from what was discovered', () => {
         ['kubernetes.io', 'external', '', true],
       ],
     );
-    assert.ok(
-      plan.jobs.every((job) => job.scope === 'external' || job.name === 'kubernetes.default.svc.cluster.local'),
+    assert.ok(plan.jobs.every((job) => job.scope !== 'cluster' || job.name === 'kubernetes.default.svc.cluster.local'));
+    assert.deepEqual(
+      plan.jobs.filter((job) => job.scope === 'uncached').map((job) => `${job.resolver.label} ${job.name}`),
+      clusterFacts().coredns.pods.map((pod) => `${pod.name} netdiag-1f.io`),
     );
   });
 });

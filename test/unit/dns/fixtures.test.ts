@@ -168,6 +168,7 @@ describe('the probe script’s real output (worker1, 3 queries per resolver)', (
       { name: 'kubernetes.io', kind: 'external', expected: [], isDefault: true },
     ],
     externalNames: ['kubernetes.io'],
+    uncachedNames: [],
     queries: 3,
     repeatName: 'kubernetes.default',
     repeatExpected: ['10.233.0.1'],

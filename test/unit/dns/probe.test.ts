@@ -11,6 +11,7 @@ import {
   parseProbeOutput,
   probeScript,
   shellQuote,
+  uncachedName,
   type PlanInput,
 } from '../../../src/dns/probe.js';
 
@@ -28,6 +29,7 @@ const input: PlanInput = {
     { name: "hang.it's.example", kind: 'external', expected: [], isDefault: true },
   ],
   externalNames: ['www.netdiag.test'],
+  uncachedNames: ['netdiag-1f.netdiag.test'],
   queries: 3,
   repeatName: 'kubernetes.default',
   repeatExpected: ['10.233.0.1'],
@@ -46,9 +48,15 @@ describe('probe plan', () => {
         'coredns-pod udp cluster ×3',
         'coredns-pod tcp cluster ×3',
         'coredns-pod udp external ×1',
+        'coredns-pod udp uncached ×1',
         'upstream udp external ×3',
       ],
     ));
+  it('names no cache has seen live under the external name’s zone', () => {
+    assert.equal(uncachedName('www.netdiag.test', 'netdiag-1f'), 'netdiag-1f.netdiag.test');
+    assert.equal(uncachedName('kubernetes.io.', 'netdiag-1f'), 'netdiag-1f.io');
+    assert.equal(uncachedName('localhost', 'netdiag-1f'), undefined);
+  });
   it('numbers lookups and repeats the cluster name as many times as queries', () => {
     assert.deepEqual(
       plan.lookups.map((lookup) => lookup.id),
@@ -135,7 +143,7 @@ describe('probe script under sh', () => {
     const dead = facts.hops.find((hop) => hop.resolver.role === 'coredns-pod');
     assert.deepEqual(
       dead?.queries.map((query) => `${query.protocol} ${query.scope} ${query.result.failure}`),
-      ['udp cluster timeout', 'tcp cluster timeout', 'udp external timeout'],
+      ['udp cluster timeout', 'tcp cluster timeout', 'udp external timeout', 'udp uncached timeout'],
     );
   });
   it('repeats the cluster lookup after it succeeded once', () => {
