@@ -9,10 +9,9 @@
  * renders the result and sets exit code 1 when a finding fails. The flag groups live in ./flags.ts.
  */
 import { Command, type Interfaces } from '@oclif/core';
-import { createDiagnosticContext, type DiagnosticContext } from '../kube/context.js';
+import type { DiagnosticContext } from '../kube/context.js';
 import type { KubeAccessOptions, KubeClient } from '../kube/client.js';
-import { selectNodes } from '../kube/nodes.js';
-import { RunSession } from '../kube/session.js';
+import type { RunSession } from '../kube/session.js';
 import { diagnosisExitCode, type DiagnosticResult } from '../findings/model.js';
 import { parseFormat, REPORT_FORMATS, renderResult, type ResultView } from '../findings/render/index.js';
 import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
@@ -76,8 +75,9 @@ export abstract class NetdiagCommand extends Command {
 
   /**
    * The cluster client, created on first use (so `version --client` and `--help` never read a kubeconfig).
-   * client-node is imported here, not at the top: loading it is most of the CLI's start-up time, and commands
-   * that never talk to the cluster should not pay for it.
+   * client-node is imported here, not at the top, and so are the session, the nodes and the context (with the
+   * exec stream's websocket): loading them is most of the CLI's start-up time, and commands that never talk to
+   * the cluster should not pay for it.
    */
   protected async client(): Promise<KubeClient> {
     if (!this.clientInstance) {
@@ -92,6 +92,7 @@ export abstract class NetdiagCommand extends Command {
 
   /** The run's session: its objects are deleted when the command ends, however it ends. Commands own it. */
   protected async newSession(): Promise<RunSession> {
+    const { RunSession } = await import('../kube/session.js');
     const session = new RunSession(await this.client());
     this.sessions.push(session);
     this.progress.debug(`session ${session.id}`);
@@ -111,6 +112,10 @@ export abstract class NetdiagCommand extends Command {
     const format = parseFormat(flags.output, REPORT_FORMATS);
     const podRunningTimeoutMs = parsePositiveDuration(flags['pod-running-timeout'], 'pod-running-timeout');
     const client = await this.client();
+    const [{ selectNodes }, { createDiagnosticContext }] = await Promise.all([
+      import('../kube/nodes.js'),
+      import('../kube/context.js'),
+    ]);
     const signal = this.abort.signal;
     const nodes = await this.progress.step('selecting nodes', () =>
       selectNodes(client, nodeSelectionFromFlags(flags), signal),

@@ -1,4 +1,4 @@
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+import type * as Listr2 from 'listr2';
 import { mapBounded } from './concurrency.js';
 
 /**
@@ -67,7 +67,8 @@ export function createProgress(options: ProgressOptions): Progress {
       throw err;
     }
   };
-  const listrOptions = (exitOnError: boolean) => {
+  // listr2 is loaded by the first TTY step, not at start-up: only an interactive run draws spinners.
+  const listrOptions = ({ ListrLogger, ProcessOutput }: typeof Listr2, exitOnError: boolean) => {
     const logger = new ListrLogger({ processOutput: new ProcessOutput(stderr, stderr) });
     return {
       // Our own SIGINT/SIGTERM handling (src/lib/signals.ts) must run cleanup; listr2's would exit the process.
@@ -82,7 +83,8 @@ export function createProgress(options: ProgressOptions): Progress {
   };
   const ttyStep = async <T>(title: string, task: (detail: (text: string) => void) => Promise<T>): Promise<T> => {
     let result: T | undefined;
-    const list = new Listr(
+    const listr2 = await import('listr2');
+    const list = new listr2.Listr(
       [
         {
           title,
@@ -93,7 +95,7 @@ export function createProgress(options: ProgressOptions): Progress {
           },
         },
       ],
-      listrOptions(true),
+      listrOptions(listr2, true),
     );
     await list.run();
     return result as T;
@@ -111,7 +113,8 @@ export function createProgress(options: ProgressOptions): Progress {
     concurrency: number,
   ): Promise<PromiseSettledResult<T>[]> => {
     const results: PromiseSettledResult<T>[] = [];
-    const list = new Listr(
+    const listr2 = await import('listr2');
+    const list = new listr2.Listr(
       [
         {
           title,
@@ -134,7 +137,7 @@ export function createProgress(options: ProgressOptions): Progress {
             ),
         },
       ],
-      listrOptions(false),
+      listrOptions(listr2, false),
     );
     await list.run();
     return results;
