@@ -6,15 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import type { DiagnosticResult } from '../../src/findings/model.js';
 import type { NodeData } from '../../src/node/engine.js';
 import { NODE_IDS } from '../../src/node/ids.js';
+import { readTarGz } from '../tar.js';
 import { haveCluster, kubectlOk, netdiag, tearDown } from './sniff.support.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'netdiag-node-'));
@@ -51,24 +50,6 @@ async function runNode(args: readonly string[]) {
     );
   }
   return { ...run, result };
-}
-
-/** The files of a .tar.gz by name. */
-async function readTarGz(file: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const reader = extract();
-  reader.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk) => chunks.push(chunk as Buffer));
-    stream.on('end', () => {
-      files.set(header.name, Buffer.concat(chunks).toString('utf8'));
-      next();
-    });
-  });
-  const done = new Promise<void>((resolve, reject) => reader.on('finish', () => resolve()).on('error', reject));
-  reader.end(gunzipSync(readFileSync(file)));
-  await done;
-  return files;
 }
 
 describe('kubectl netdiag node', { skip }, () => {

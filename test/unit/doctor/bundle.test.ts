@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { reportFiles } from '../../../src/doctor/bundle.js';
 import { bundleFiles, writeBundle } from '../../../src/node/bundle.js';
 import { type DoctorResult } from '../../../src/doctor/report.js';
 import { openOwnedFile } from '../../../src/lib/owned-output.js';
+import { readTarGz } from '../../tar.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'doctor-bundle-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -30,27 +29,6 @@ const result: DoctorResult = {
   unavailable: [],
 };
 
-/** The entries of a .tar.gz: name → content. */
-async function untar(file: string): Promise<Map<string, string>> {
-  const entries = new Map<string, string>();
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk) => chunks.push(chunk as Buffer));
-      stream.on('end', () => {
-        entries.set(header.name, Buffer.concat(chunks).toString('utf8'));
-        next();
-      });
-    });
-    reader.on('finish', resolve);
-    reader.on('error', reject);
-  });
-  reader.end(gunzipSync(readFileSync(file)));
-  await done;
-  return entries;
-}
-
 describe('doctor bundle', () => {
   it('the report in every format under netdiag-doctor/, beside what node --bundle writes', async () => {
     const file = path.join(scratch, 'report.tar.gz');
@@ -65,7 +43,7 @@ describe('doctor bundle', () => {
       ...bundleFiles({ result: nodeResult, raw: [raw] } as unknown as Parameters<typeof bundleFiles>[0]),
     ];
     await writeBundle(await openOwnedFile(file), files, new Date());
-    const entries = await untar(file);
+    const entries = await readTarGz(file);
     assert.deepEqual([...entries.keys()].sort(), [
       'netdiag-doctor/report.html',
       'netdiag-doctor/report.json',

@@ -3,12 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { openOwnedFile } from '../../../src/lib/owned-output.js';
 import { bundleFiles, writeBundle } from '../../../src/node/bundle.js';
 import { nodeResult, type NodeRun } from '../../../src/node/engine.js';
 import { parseSections } from '../../../src/node/sections.js';
+import { readTarGz } from '../../tar.js';
 import { labFacts, sections } from './fixtures.js';
 
 const w2 = labFacts(2);
@@ -26,23 +25,6 @@ const run: NodeRun = {
 };
 const scratch = mkdtempSync(path.join(tmpdir(), 'netdiag-bundle-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function untar(file: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const reader = extract();
-  reader.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk) => chunks.push(chunk as Buffer));
-    stream.on('end', () => {
-      files.set(header.name, Buffer.concat(chunks).toString('utf8'));
-      next();
-    });
-  });
-  const done = new Promise<void>((resolve, reject) => reader.on('finish', () => resolve()).on('error', reject));
-  reader.end(gunzipSync(readFileSync(file)));
-  await done;
-  return files;
-}
 
 describe('the support bundle', () => {
   const files = new Map(bundleFiles(run).map((file) => [file.name, file.content]));
@@ -93,7 +75,7 @@ describe('the support bundle', () => {
     const output = await openOwnedFile(file);
     assert.equal(readFileSync(file, 'utf8'), 'previous content', 'untouched until the bundle is ready');
     await writeBundle(output, bundleFiles(run), new Date('2026-12-02T12:00:00Z'));
-    const back = await untar(file);
+    const back = await readTarGz(file);
     assert.deepEqual([...back.keys()].sort(), [...files.keys()].sort());
     assert.equal(back.get(`${folder}/counters.txt`), files.get(`${folder}/counters.txt`));
   });
