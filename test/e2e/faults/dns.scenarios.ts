@@ -7,9 +7,10 @@ import {
   assertNotReported,
   assertReported,
   FAULTS,
-  labNode,
   nodeSubject,
+  otherNodes,
   parseJson,
+  type Fault,
   type FaultScenario,
   type Reported,
   type ScenarioContext,
@@ -22,98 +23,100 @@ interface DnsJson {
 /** The lab's world zone: CoreDNS forwards to the world's resolver, which serves netdiag.test. */
 const EXTERNAL = ['--external', 'www.netdiag.test'];
 
-async function dns(
-  ctx: ScenarioContext,
-  args: readonly string[] = [],
-): Promise<{ status: number | null; json: DnsJson }> {
-  const run = await ctx.netdiag(['dns', '-o', 'json', '--queries', '3', ...EXTERNAL, ...args]);
-  return { status: run.status, json: parseJson<DnsJson>(run) };
+type DnsFindings = DnsJson['findings'];
+
+/**
+ * A `dns` scenario under `fault`: runs the command like a user and hands its findings to `expect`. `exit` is the exit
+ * status it must end with: 1 (a problem found) unless said otherwise; undefined when the scenario does not assert it.
+ */
+function dnsScenario(
+  fault: Fault,
+  title: string,
+  expect: (findings: DnsFindings, ctx: ScenarioContext) => void,
+  exit: number | undefined = 1,
+): FaultScenario {
+  return {
+    fault,
+    command: 'dns',
+    title,
+    async run(ctx) {
+      const run = await ctx.netdiag(['dns', '-o', 'json', '--queries', '3', ...EXTERNAL]);
+      const { findings } = parseJson<DnsJson>(run);
+      if (exit !== undefined) assert.equal(run.status, exit);
+      expect(findings, ctx);
+    },
+  };
 }
 
-const others = (ctx: ScenarioContext, faulted: string) => ctx.nodes.filter((node) => node !== labNode(faulted));
+/** The finding with this id on this node (`node/<full name>`), if any. */
+const onNode = (findings: DnsFindings, id: string, node: string) =>
+  findings.find((f) => f.id === id && f.subject === `node/${node}`);
 
 export const scenarios: readonly FaultScenario[] = [
-  {
-    fault: FAULTS.nodelocaldnsDown,
-    command: 'dns',
-    title: 'worker2 fails with the node-local cache as the cause, the other nodes pass',
-    async run(ctx) {
-      const { status, json } = await dns(ctx);
-      assert.equal(status, 1);
-      assertReported(json.findings, { id: 'dns.cause.nodelocal', subject: nodeSubject('worker2'), status: 'fail' });
-      assertReported(json.findings, { id: 'dns.hop.nodelocal', subject: nodeSubject('worker2'), status: 'fail' });
-      assertReported(json.findings, { id: 'dns.hop.clusterip', subject: nodeSubject('worker2'), status: 'pass' });
-      for (const node of others(ctx, 'worker2'))
+  dnsScenario(
+    FAULTS.nodelocaldnsDown,
+    'worker2 fails with the node-local cache as the cause, the other nodes pass',
+    (findings, ctx) => {
+      assertReported(findings, { id: 'dns.cause.nodelocal', subject: nodeSubject('worker2'), status: 'fail' });
+      assertReported(findings, { id: 'dns.hop.nodelocal', subject: nodeSubject('worker2'), status: 'fail' });
+      assertReported(findings, { id: 'dns.hop.clusterip', subject: nodeSubject('worker2'), status: 'pass' });
+      for (const node of otherNodes(ctx.nodes, 'worker2'))
         for (const id of ['dns.lookup.cluster', 'dns.hop.nodelocal', 'dns.cause.nodelocal'])
-          assertNotReported(json.findings, id, ['fail'], `node/${node}`);
+          assertNotReported(findings, id, ['fail'], `node/${node}`);
     },
-  },
-  {
-    fault: FAULTS.corednsDown,
-    command: 'dns',
-    title: 'every node fails with CoreDNS (no endpoints) as the cause',
-    async run(ctx) {
-      const { status, json } = await dns(ctx);
-      assert.equal(status, 1);
-      assertReported(json.findings, { id: 'dns.cause.coredns', subject: 'cluster', status: 'fail' });
-      assertReported(json.findings, { id: 'dns.cluster.coredns', subject: 'cluster', status: 'fail' });
+  ),
+  dnsScenario(FAULTS.corednsDown, 'every node fails with CoreDNS (no endpoints) as the cause', (findings, ctx) => {
+    assertReported(findings, { id: 'dns.cause.coredns', subject: 'cluster', status: 'fail' });
+    assertReported(findings, { id: 'dns.cluster.coredns', subject: 'cluster', status: 'fail' });
+    for (const node of ctx.nodes) {
+      assertReported(findings, { id: 'dns.cause.coredns', subject: `node/${node}`, status: 'fail' });
+      assertReported(findings, { id: 'dns.hop.clusterip', subject: `node/${node}`, status: 'fail' });
+    }
+    assertNotReported(findings, 'dns.cause.nodelocal', ['fail']);
+    assertNotReported(findings, 'dns.cause.kube-proxy', ['fail']);
+  }),
+  dnsScenario(
+    FAULTS.upstreamDown,
+    'cluster names pass, the upstream is named as the cause (even while caches still answer)',
+    (findings, ctx) => {
+      assertReported(findings, { id: 'dns.cause.upstream', subject: 'cluster', status: 'fail' });
       for (const node of ctx.nodes) {
-        assertReported(json.findings, { id: 'dns.cause.coredns', subject: `node/${node}`, status: 'fail' });
-        assertReported(json.findings, { id: 'dns.hop.clusterip', subject: `node/${node}`, status: 'fail' });
-      }
-      assertNotReported(json.findings, 'dns.cause.nodelocal', ['fail']);
-      assertNotReported(json.findings, 'dns.cause.kube-proxy', ['fail']);
-    },
-  },
-  {
-    fault: FAULTS.upstreamDown,
-    command: 'dns',
-    title: 'cluster names pass, the upstream is named as the cause (even while caches still answer)',
-    async run(ctx) {
-      const { status, json } = await dns(ctx);
-      assert.equal(status, 1);
-      assertReported(json.findings, { id: 'dns.cause.upstream', subject: 'cluster', status: 'fail' });
-      for (const node of ctx.nodes) {
-        assertReported(json.findings, { id: 'dns.lookup.cluster', subject: `node/${node}`, status: 'pass' });
+        assertReported(findings, { id: 'dns.lookup.cluster', subject: `node/${node}`, status: 'pass' });
         // A lookup may still pass from the node-local cache (30 s) filled by an earlier run: the cause must say so.
-        const lookup = json.findings.find((f) => f.id === 'dns.lookup.external' && f.subject === `node/${node}`);
-        const cause = json.findings.find((f) => f.id === 'dns.cause.upstream' && f.subject === `node/${node}`);
+        const lookup = onNode(findings, 'dns.lookup.external', node);
+        const cause = onNode(findings, 'dns.cause.upstream', node);
         assert.equal(cause?.status, 'fail', JSON.stringify(cause));
         assert.equal(cause?.metrics?.cachedOnly, lookup?.status === 'pass', JSON.stringify({ lookup, cause }));
-        assertReported(json.findings, { id: 'dns.hop.upstream', subject: `node/${node}`, status: 'fail' });
-        assertReported(json.findings, { id: 'dns.hop.clusterip', subject: `node/${node}`, status: 'pass' });
+        assertReported(findings, { id: 'dns.hop.upstream', subject: `node/${node}`, status: 'fail' });
+        assertReported(findings, { id: 'dns.hop.clusterip', subject: `node/${node}`, status: 'pass' });
       }
-      assertNotReported(json.findings, 'dns.cause.coredns', ['fail']);
+      assertNotReported(findings, 'dns.cause.coredns', ['fail']);
     },
-  },
-  {
-    fault: FAULTS.corednsSlow,
-    command: 'dns',
-    title: 'latency findings name CoreDNS (the ClusterIP and the pods are slow)',
-    async run(ctx) {
-      const { json } = await dns(ctx);
+  ),
+  dnsScenario(
+    FAULTS.corednsSlow,
+    'latency findings name CoreDNS (the ClusterIP and the pods are slow)',
+    (findings, ctx) => {
       for (const node of ctx.nodes) {
-        assertReported(json.findings, { id: 'dns.latency', subject: `node/${node}`, status: 'warn' });
-        assertReported(json.findings, { id: 'dns.cause.slow', subject: `node/${node}`, status: 'warn' });
-        const slow = json.findings.find((f) => f.id === 'dns.cause.slow' && f.subject === `node/${node}`);
+        assertReported(findings, { id: 'dns.latency', subject: `node/${node}`, status: 'warn' });
+        assertReported(findings, { id: 'dns.cause.slow', subject: `node/${node}`, status: 'warn' });
+        const slow = onNode(findings, 'dns.cause.slow', node);
         assert.equal(slow?.metrics?.slow, 'coredns', JSON.stringify(slow));
-        const latency = json.findings.find((f) => f.id === 'dns.latency' && f.subject === `node/${node}`);
-        assert.match(String(latency?.metrics?.slow), /CoreDNS pods/);
+        assert.match(String(onNode(findings, 'dns.latency', node)?.metrics?.slow), /CoreDNS pods/);
       }
     },
-  },
-  {
-    fault: FAULTS.kubeProxyBroken,
-    command: 'dns',
-    title: 'the ClusterIP hop fails on worker3 while the CoreDNS pod IPs answer there',
-    async run(ctx) {
-      const { status, json } = await dns(ctx);
-      assert.equal(status, 1);
-      assertReported(json.findings, { id: 'dns.hop.clusterip', subject: nodeSubject('worker3'), status: 'fail' });
-      assertReported(json.findings, { id: 'dns.hop.coredns-pod', subject: nodeSubject('worker3'), status: 'pass' });
-      assertReported(json.findings, { id: 'dns.cause.kube-proxy', subject: nodeSubject('worker3'), status: 'fail' });
-      for (const node of others(ctx, 'worker3'))
-        assertNotReported(json.findings, 'dns.hop.clusterip', ['fail'], `node/${node}`);
+    // Slow answers are warnings: this scenario asserts the latency findings, not the exit status.
+    undefined,
+  ),
+  dnsScenario(
+    FAULTS.kubeProxyBroken,
+    'the ClusterIP hop fails on worker3 while the CoreDNS pod IPs answer there',
+    (findings, ctx) => {
+      assertReported(findings, { id: 'dns.hop.clusterip', subject: nodeSubject('worker3'), status: 'fail' });
+      assertReported(findings, { id: 'dns.hop.coredns-pod', subject: nodeSubject('worker3'), status: 'pass' });
+      assertReported(findings, { id: 'dns.cause.kube-proxy', subject: nodeSubject('worker3'), status: 'fail' });
+      for (const node of otherNodes(ctx.nodes, 'worker3'))
+        assertNotReported(findings, 'dns.hop.clusterip', ['fail'], `node/${node}`);
     },
-  },
+  ),
 ];

@@ -12,12 +12,19 @@ import {
   FAULTS,
   labNode,
   nodeSubject,
+  otherNodes,
   parseJson,
   type FaultScenario,
+  type ScenarioContext,
 } from './registry.js';
 
-const others = (nodes: readonly string[], faulted: string): string[] =>
-  nodes.filter((node) => node !== labNode(faulted));
+/** Runs `node -o json` like a user; it must exit 1 (a check failed) under a fault. */
+async function nodeFindsAProblem(ctx: ScenarioContext): Promise<DiagnosticResult<NodeData>> {
+  const run = await ctx.netdiag(['node', '-o', 'json', '--pod-running-timeout', '3m']);
+  const result = parseJson<DiagnosticResult<NodeData>>(run);
+  assert.equal(run.status, 1, run.stderr);
+  return result;
+}
 
 export const scenarios: readonly FaultScenario[] = [
   {
@@ -25,11 +32,9 @@ export const scenarios: readonly FaultScenario[] = [
     command: 'node',
     title: "worker3's kube-proxy rules are missing, the other nodes' are complete",
     async run(ctx) {
-      const run = await ctx.netdiag(['node', '-o', 'json', '--pod-running-timeout', '3m']);
-      const result = parseJson<DiagnosticResult<NodeData>>(run);
-      assert.equal(run.status, 1, run.stderr);
+      const result = await nodeFindsAProblem(ctx);
       assertReported(result.findings, { id: NODE_IDS.kubeProxyRules, subject: nodeSubject('worker3'), status: 'fail' });
-      for (const node of others(ctx.nodes, 'worker3')) {
+      for (const node of otherNodes(ctx.nodes, 'worker3')) {
         assertReported(result.findings, { id: NODE_IDS.kubeProxyRules, subject: `node/${node}`, status: 'pass' });
       }
       const worker3 = result.data.nodes.find((facts) => facts.node === labNode('worker3'));
@@ -42,14 +47,12 @@ export const scenarios: readonly FaultScenario[] = [
     title: 'the node with the smaller uplink MTU is the odd one out, and its pods’ MTU does not fit',
     async run(ctx) {
       const [short, bytes] = FAULTS.mtu.args;
-      const run = await ctx.netdiag(['node', '-o', 'json', '--pod-running-timeout', '3m']);
-      const result = parseJson<DiagnosticResult<NodeData>>(run);
-      assert.equal(run.status, 1, run.stderr);
+      const result = await nodeFindsAProblem(ctx);
       assertReported(result.findings, { id: NODE_IDS.interfaceMtu, subject: nodeSubject(short), status: 'fail' });
       assertReported(result.findings, { id: NODE_IDS.oddOneOut, subject: nodeSubject(short), status: 'warn' });
       const odd = result.findings.find((f) => f.id === NODE_IDS.oddOneOut && f.subject === nodeSubject(short));
       assert.equal(odd?.metrics?.['underlay MTU'], bytes);
-      for (const node of others(ctx.nodes, short)) {
+      for (const node of otherNodes(ctx.nodes, short)) {
         assertNotReported(result.findings, NODE_IDS.oddOneOut, ['warn', 'fail'], `node/${node}`);
         assertReported(result.findings, { id: NODE_IDS.interfaceMtu, subject: `node/${node}`, status: 'pass' });
       }

@@ -56,6 +56,10 @@ export const labNode = (short: string): string => `${short}.kube.local`;
 export const nodeSubject = (short: string): string => `node/${labNode(short)}`;
 export const pairSubject = (from: string, to: string): string => `${labNode(from)}→${labNode(to)}`;
 
+/** The cluster's nodes (full names) but the faulted one (`worker2`): where the fault must not show. */
+export const otherNodes = (nodes: readonly string[], faulted: string): string[] =>
+  nodes.filter((node) => node !== labNode(faulted));
+
 /** What a scenario's command printed and how it exited. */
 export interface CliRun {
   readonly status: number | null;
