@@ -52,18 +52,35 @@ function dnsScenario(
 const onNode = (findings: DnsFindings, id: string, node: string) =>
   findings.find((f) => f.id === id && f.subject === `node/${node}`);
 
+/**
+ * A fault on one node (`faulted`, e.g. `worker2`): there, each id of `statuses` is reported with its status (in that order); on every
+ * other node none of `failNowhereElse` fails.
+ */
+function assertOnOneNode(
+  findings: DnsFindings,
+  ctx: ScenarioContext,
+  faulted: string,
+  statuses: Readonly<Record<string, 'pass' | 'fail'>>,
+  failNowhereElse: readonly string[],
+): void {
+  for (const [id, status] of Object.entries(statuses))
+    assertReported(findings, { id, subject: nodeSubject(faulted), status });
+  for (const node of otherNodes(ctx.nodes, faulted))
+    for (const id of failNowhereElse) assertNotReported(findings, id, ['fail'], `node/${node}`);
+}
+
 export const scenarios: readonly FaultScenario[] = [
   dnsScenario(
     FAULTS.nodelocaldnsDown,
     'worker2 fails with the node-local cache as the cause, the other nodes pass',
-    (findings, ctx) => {
-      assertReported(findings, { id: 'dns.cause.nodelocal', subject: nodeSubject('worker2'), status: 'fail' });
-      assertReported(findings, { id: 'dns.hop.nodelocal', subject: nodeSubject('worker2'), status: 'fail' });
-      assertReported(findings, { id: 'dns.hop.clusterip', subject: nodeSubject('worker2'), status: 'pass' });
-      for (const node of otherNodes(ctx.nodes, 'worker2'))
-        for (const id of ['dns.lookup.cluster', 'dns.hop.nodelocal', 'dns.cause.nodelocal'])
-          assertNotReported(findings, id, ['fail'], `node/${node}`);
-    },
+    (findings, ctx) =>
+      assertOnOneNode(
+        findings,
+        ctx,
+        'worker2',
+        { 'dns.cause.nodelocal': 'fail', 'dns.hop.nodelocal': 'fail', 'dns.hop.clusterip': 'pass' },
+        ['dns.lookup.cluster', 'dns.hop.nodelocal', 'dns.cause.nodelocal'],
+      ),
   ),
   dnsScenario(FAULTS.corednsDown, 'every node fails with CoreDNS (no endpoints) as the cause', (findings, ctx) => {
     assertReported(findings, { id: 'dns.cause.coredns', subject: 'cluster', status: 'fail' });
@@ -111,12 +128,13 @@ export const scenarios: readonly FaultScenario[] = [
   dnsScenario(
     FAULTS.kubeProxyBroken,
     'the ClusterIP hop fails on worker3 while the CoreDNS pod IPs answer there',
-    (findings, ctx) => {
-      assertReported(findings, { id: 'dns.hop.clusterip', subject: nodeSubject('worker3'), status: 'fail' });
-      assertReported(findings, { id: 'dns.hop.coredns-pod', subject: nodeSubject('worker3'), status: 'pass' });
-      assertReported(findings, { id: 'dns.cause.kube-proxy', subject: nodeSubject('worker3'), status: 'fail' });
-      for (const node of otherNodes(ctx.nodes, 'worker3'))
-        assertNotReported(findings, 'dns.hop.clusterip', ['fail'], `node/${node}`);
-    },
+    (findings, ctx) =>
+      assertOnOneNode(
+        findings,
+        ctx,
+        'worker3',
+        { 'dns.hop.clusterip': 'fail', 'dns.hop.coredns-pod': 'pass', 'dns.cause.kube-proxy': 'fail' },
+        ['dns.hop.clusterip'],
+      ),
   ),
 ];
