@@ -5,29 +5,17 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { reportFiles } from '../../../src/doctor/bundle.js';
 import { bundleFiles, writeBundle } from '../../../src/node/bundle.js';
-import { type DoctorResult } from '../../../src/doctor/report.js';
 import { openOwnedFile } from '../../../src/lib/owned-output.js';
 import { readTarGz } from '../../tar.js';
+import { doctorResult } from './result.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'doctor-bundle-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const result: DoctorResult = {
-  command: 'doctor',
-  data: {
-    diagnoses: [],
-    unexplained: [],
-    baseline: null,
-    steps: [{ name: 'preflight', status: 'ok', durationMs: 5 }],
-    captures: [],
-    node: null,
-    dns: null,
-    check: null,
-    bw: null,
-  },
-  findings: [{ id: 'check.l3.pod-pod', subject: 'a→b', status: 'pass', summary: 'ok', evidence: [] }],
-  unavailable: [],
-};
+const result = doctorResult(
+  { steps: [{ name: 'preflight', status: 'ok', durationMs: 5 }] },
+  { findings: [{ id: 'check.l3.pod-pod', subject: 'a→b', status: 'pass', summary: 'ok', evidence: [] }] },
+);
 
 describe('doctor bundle', () => {
   it('the report in every format under netdiag-doctor/, beside what node --bundle writes', async () => {

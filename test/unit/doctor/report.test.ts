@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { doctorText, type DoctorResult } from '../../../src/doctor/report.js';
+import { doctorResult } from './result.js';
 
 const diagnosis = {
   id: 'doctor.kube-proxy',
@@ -13,34 +14,28 @@ const diagnosis = {
   next: 'kubectl netdiag node --nodes worker3.kube.local',
 } as const;
 
-const result = (over: Partial<DoctorResult['data']> = {}, failing = true): DoctorResult => ({
-  command: 'doctor',
-  data: {
-    diagnoses: [diagnosis],
-    unexplained: [],
-    baseline: null,
-    steps: [
-      { name: 'preflight', status: 'ok', durationMs: 120 },
-      { name: 'bw', status: 'skipped', durationMs: 0, reason: '--quick' },
-    ],
-    captures: [],
-    node: null,
-    dns: null,
-    check: null,
-    bw: null,
-    ...over,
-  },
-  findings: [
+const result = (over: Partial<DoctorResult['data']> = {}, failing = true): DoctorResult =>
+  doctorResult(
     {
-      id: 'check.l4.clusterip',
-      subject: 'node/worker3.kube.local',
-      status: failing ? 'fail' : 'pass',
-      summary: 's',
-      evidence: [],
+      diagnoses: [diagnosis],
+      steps: [
+        { name: 'preflight', status: 'ok', durationMs: 120 },
+        { name: 'bw', status: 'skipped', durationMs: 0, reason: '--quick' },
+      ],
+      ...over,
     },
-  ],
-  unavailable: [],
-});
+    {
+      findings: [
+        {
+          id: 'check.l4.clusterip',
+          subject: 'node/worker3.kube.local',
+          status: failing ? 'fail' : 'pass',
+          summary: 's',
+          evidence: [],
+        },
+      ],
+    },
+  );
 
 describe('doctorText', () => {
   it('diagnoses first with their next command, then the steps that did not run', () => {

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareBaseline, toBaseline } from '../../../src/doctor/baseline.js';
-import { type DoctorResult } from '../../../src/doctor/report.js';
 import { correlate } from '../../../src/doctor/rules.js';
 import { type Finding } from '../../../src/findings/model.js';
 import { assertMatchesSchema, schemaErrors } from '../../schema.js';
+import { doctorResult } from './result.js';
 
 const finding = (id: string, subject: string, status: Finding['status']): Finding => ({
   id,
@@ -21,9 +21,8 @@ const findings = [
   finding('node.conntrack', 'node/worker1.kube.local', 'warn'),
 ];
 const { diagnoses, unexplained } = correlate(findings);
-const result: DoctorResult = {
-  command: 'doctor',
-  data: {
+const result = doctorResult(
+  {
     diagnoses,
     unexplained: unexplained.map(({ id, subject }) => ({ id, subject })),
     baseline: {
@@ -43,15 +42,12 @@ const result: DoctorResult = {
       { name: 'node', status: 'failed', durationMs: 3_000, reason: 'no node-inspector could run' },
       { name: 'bw', status: 'skipped', durationMs: 0, reason: '--quick' },
     ],
-    captures: [],
-    node: null,
-    dns: null,
-    check: null,
-    bw: null,
   },
-  findings,
-  unavailable: [{ node: 'worker2.kube.local', profile: 'node-inspector', reason: 'image pull failed' }],
-};
+  {
+    findings,
+    unavailable: [{ node: 'worker2.kube.local', profile: 'node-inspector', reason: 'image pull failed' }],
+  },
+);
 
 describe('docs/schema/doctor.schema.json', () => {
   it('accepts a result with diagnoses, changes and steps, and its JSON round trip', () => {
