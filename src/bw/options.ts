@@ -37,6 +37,22 @@ export interface BwFlagValues {
   readonly serial?: boolean;
 }
 
+/**
+ * The flags' values when none is given: `kubectl netdiag bw`'s flag defaults, and what doctor measures with (with its
+ * own --bw-duration). oclif leaves boolean flags that were not given undefined; they are false here.
+ */
+export const BW_FLAG_DEFAULTS = {
+  protocol: 'tcp',
+  parallel: 1,
+  time: '10s',
+  omit: '1s',
+  reverse: false,
+  bidir: false,
+  port: 5201,
+  network: 'pod',
+  serial: false,
+} as const satisfies BwFlagValues;
+
 const SHORT_NAME_FIX = 'use names from `kubectl get nodes` (a unique short name like worker1 is enough)';
 
 /** A typed node name among the selected ones: exact, or the one whose name starts with `name.`. */

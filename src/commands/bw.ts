@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { runBw } from '../bw/engine.js';
-import { bwOptions, NETWORK_CHOICES, PROTOCOL_CHOICES } from '../bw/options.js';
+import { BW_FLAG_DEFAULTS, bwOptions, NETWORK_CHOICES, PROTOCOL_CHOICES } from '../bw/options.js';
 import { BW_VIEW } from '../bw/render.js';
 
 const TEST = 'TEST';
@@ -48,30 +48,30 @@ export default class Bw extends NetdiagCommand {
     network: Flags.string({
       description: 'pod: pod to pod; host: node to node (hostNetwork); both: each pair on both, with pod ÷ host.',
       options: [...NETWORK_CHOICES],
-      default: 'pod',
+      default: BW_FLAG_DEFAULTS.network,
       helpGroup: TEST,
     }),
     protocol: Flags.string({
       description: 'iperf3 protocol.',
       options: [...PROTOCOL_CHOICES],
-      default: 'tcp',
+      default: BW_FLAG_DEFAULTS.protocol,
       helpGroup: TEST,
     }),
     parallel: Flags.integer({
       char: 'P',
       description: 'Parallel streams per test (iperf3 -P).',
-      default: 1,
+      default: BW_FLAG_DEFAULTS.parallel,
       helpGroup: TEST,
     }),
     time: Flags.string({
       char: 't',
       description: 'Seconds measured per test, e.g. 10s.',
-      default: '10s',
+      default: BW_FLAG_DEFAULTS.time,
       helpGroup: TEST,
     }),
     omit: Flags.string({
       description: 'Seconds of TCP slow start not counted, before --time (iperf3 -O).',
-      default: '1s',
+      default: BW_FLAG_DEFAULTS.omit,
       helpGroup: TEST,
     }),
     reverse: Flags.boolean({
@@ -87,7 +87,12 @@ export default class Bw extends NetdiagCommand {
       helpGroup: TEST,
     }),
     length: Flags.string({ char: 'l', description: 'Bytes per write, e.g. 128K (iperf3 -l).', helpGroup: TEST }),
-    port: Flags.integer({ char: 'p', description: 'iperf3 server port.', default: 5201, helpGroup: TEST }),
+    port: Flags.integer({
+      char: 'p',
+      description: 'iperf3 server port.',
+      default: BW_FLAG_DEFAULTS.port,
+      helpGroup: TEST,
+    }),
   };
 
   async run(): Promise<void> {

@@ -4,7 +4,7 @@
  * bandwidth run).
  */
 import { runBw } from '../bw/engine.js';
-import { bwOptions } from '../bw/options.js';
+import { BW_FLAG_DEFAULTS, bwOptions } from '../bw/options.js';
 import { checkRequirements, runCheck } from '../check/engine.js';
 import { type CheckOptions } from '../check/options.js';
 import { dnsRequirements, runDns } from '../dns/engine.js';
@@ -21,17 +21,7 @@ export interface EngineSettings {
 }
 
 /** bw's defaults (`kubectl netdiag bw`), but each pair measured for doctor's --bw-duration on the pod network. */
-const bwFlags = (durationMs: number) => ({
-  protocol: 'tcp',
-  parallel: 1,
-  time: `${durationMs / 1000}s`,
-  omit: '1s',
-  reverse: false,
-  bidir: false,
-  port: 5201,
-  network: 'pod',
-  serial: false,
-});
+const bwFlags = (durationMs: number) => ({ ...BW_FLAG_DEFAULTS, time: `${durationMs / 1000}s`, network: 'pod' });
 
 export function doctorEngines(settings: EngineSettings): DoctorEngine[] {
   return [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  BW_FLAG_DEFAULTS,
   bwOptions,
   DEFAULT_UDP_BITRATE,
   parseBitrate,
@@ -12,17 +13,8 @@ import { DEFAULT_TEST, W1, W2, W3 } from './data.js';
 
 const nodes = [W1, W2, W3];
 
-const defaults: BwFlagValues = {
-  protocol: 'tcp',
-  parallel: 1,
-  time: '10s',
-  omit: '1s',
-  reverse: false,
-  bidir: false,
-  port: 5201,
-  network: 'pod',
-  serial: false,
-};
+/** The flags as `kubectl netdiag bw` parses them when none is given. */
+const defaults: BwFlagValues = BW_FLAG_DEFAULTS;
 
 /** A usage error (exit 2) whose cause matches `cause`. */
 const usage = (cause: RegExp) => (err: unknown) =>
