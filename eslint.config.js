@@ -29,4 +29,10 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Bundle shims stand in for CommonJS packages, so they are CommonJS themselves.
+    files: ['scripts/release/shims/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -2,8 +2,8 @@
  * Benchmark of `kubectl netdiag sniff` against same-run baselines on the cluster in KUBECONFIG (the lab):
  *
  *  1. capture throughput per mode (ephemeral, upload, node; pcap to stdout) ÷ raw `kubectl exec POD -- tcpdump -U -w
- *     - -i any` on the same pod under the same iperf3 load (goal ≥ 1.0). Steady-state bytes/s over a fixed window
- *     after the first byte, alternating runs.
+ *     - -i any` on the same pod under the same iperf3 load (goal ≥ 1.0), both with tcpdump's default kernel buffering
+ *     (ours `--no-immediate`). Steady-state bytes/s over a fixed window after the first byte, alternating runs.
  *  2. time to first packet per mode, on a fresh pod and on the same pod again, with the phases `-v` reports, ÷
  *     `kubectl debug --profile=netadmin` + waiting + `kubectl exec tcpdump` by hand on another fresh pod (goals ≤ 0.6
  *     fresh, ≤ 0.5 again); the hand baseline's own "again" (exec into its debug container) is printed beside it.
@@ -28,8 +28,13 @@ const image = process.env.NETDIAG_TOOLS_IMAGE ?? 'ghcr.io/kubectl-netdiag/tools:
 const ns = `netdiag-bench-${randomBytes(3).toString('hex')}`;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const WARMUP_MS = 2000;
-/** Extra sniff flags for the throughput and RSS runs, e.g. BENCH_NETDIAG_ARGS=--no-immediate. */
-const EXTRA_ARGS = (process.env.BENCH_NETDIAG_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * Sniff flags for the throughput and RSS runs. By default `--no-immediate`: the raw baseline `tcpdump -U -w -` has
+ * tcpdump's default kernel buffering, and so must ours to compare the stream paths (`-o -` into a pipe otherwise
+ * turns on --immediate-mode, which costs tcpdump CPU per packet). BENCH_NETDIAG_ARGS=--immediate measures the pipe
+ * default instead (against the same raw command).
+ */
+const EXTRA_ARGS = (process.env.BENCH_NETDIAG_ARGS ?? '--no-immediate').split(' ').filter(Boolean);
 const THROUGHPUT_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RSS_TARGET_BYTES = Number(process.env.BENCH_RSS_BYTES ?? 2 * 1024 ** 3);
 

@@ -105,6 +105,12 @@ export class KubeClient {
    * views made with Object.create (sniff's PreflightAnswers) count into the same total.
    */
   private readonly sent = { requests: 0 };
+  /**
+   * client-node builds a new undici Agent (CA, client certificate) for every request, so every request would open
+   * its own TLS connection: a burst of parallel requests paid one handshake each. The first request's agent serves
+   * the whole run, with its keep-alive connections (an object, shared with views as `sent` is).
+   */
+  private readonly connection: { dispatcher?: ReturnType<RequestContext['getDispatcher']> } = {};
 
   private constructor(selection: AccessSelection, requestTimeoutMs: number) {
     this.selection = selection;
@@ -166,6 +172,8 @@ export class KubeClient {
     const middleware: ObservableMiddleware = {
       pre: (request: RequestContext) => {
         if (signal) request.setSignal(signal);
+        this.connection.dispatcher ??= request.getDispatcher();
+        if (this.connection.dispatcher) request.setDispatcher(this.connection.dispatcher);
         for (const [key, value] of Object.entries(extraHeaders)) request.setHeaderParam(key, value);
         return new Observable(Promise.resolve(request));
       },

@@ -3,7 +3,6 @@
  * remote tcpdump through {@link runRemoteCapture}, cleanup undoes what the run session does not.
  */
 import { Readable, Writable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { environmentError } from '../lib/errors.js';
 import type { Progress } from '../lib/progress.js';
 import type { KubeClient } from '../kube/client.js';
@@ -349,7 +348,8 @@ export class UploadCapture implements Sniffer {
       await this.noteKept(dir);
       return;
     }
-    const binary = await loadTcpdumpAsset(check.arch);
+    // tar-stream is loaded only here: every other capture (and every cached upload) starts without it.
+    const [binary, { pack }] = await Promise.all([loadTcpdumpAsset(check.arch), import('tar-stream')]);
     const archive = pack();
     archive.entry({ name: 'tcpdump', mode: 0o755, size: binary.length, mtime: new Date(0) }, binary);
     archive.finalize();
