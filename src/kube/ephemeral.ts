@@ -5,6 +5,8 @@
  */
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { KubeClient, V1EphemeralContainer, V1Pod } from './client.js';
+import { sleep } from '../lib/signals.js';
+import { execInPod } from './exec.js';
 import type { ClassifiedFailure } from './failures.js';
 import {
   classifyAdmissionFailure,
@@ -40,7 +42,16 @@ export interface EphemeralContainerOptions {
   readonly privileged?: boolean;
   /** Return true to reuse an existing RUNNING ephemeral container instead of adding one. */
   readonly reuse?: (candidate: EphemeralCandidate) => boolean;
+  /**
+   * A command that succeeds in the new container as soon as it runs (`sh -c :`). Given, it is tried while the pod is
+   * watched, and the first success ends the wait: the kubelet reports a started container only at its next relist of
+   * the runtime (up to a second later), while exec reaches the runtime at once.
+   */
+  readonly readyProbe?: readonly string[];
 }
+
+/** Between exec attempts into a container that is not running yet. */
+const READY_PROBE_INTERVAL_MS = 100;
 
 export interface EphemeralContainerHandle {
   readonly name: string;
@@ -171,14 +182,51 @@ export async function ensureEphemeralContainer(
     ephemeralContainerPatch(options, name),
     { signal: wait.signal, onFailure: (failure) => classifyEphemeralPatchFailure(failure, options) },
   );
-  await watchUntilRunning(
+  const settled = new AbortController();
+  const signal = wait.signal ? AbortSignal.any([wait.signal, settled.signal]) : settled.signal;
+  const watched = watchUntilRunning(
     client,
     options.namespace,
     options.pod,
     (current) => classifyEphemeralProgress(current, name, where, wait.imageFix),
-    wait,
+    { ...wait, signal },
     `ephemeral container ${name} in ${where}`,
     patched,
   );
+  try {
+    // The watch alone decides failures (image pulls, timeouts, interruptions); the probe can only end it early.
+    await (options.readyProbe
+      ? Promise.race([watched, execSucceeds(client, options, name, options.readyProbe, signal)])
+      : watched);
+  } finally {
+    settled.abort();
+    watched.catch(() => undefined);
+  }
   return { name, reused: false };
+}
+
+/** Resolves once `command` exits 0 in the container; keeps trying until `signal` aborts, then never settles. */
+async function execSucceeds(
+  client: KubeClient,
+  options: EphemeralContainerOptions,
+  container: string,
+  command: readonly string[],
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const result = await execInPod(client, {
+        namespace: options.namespace,
+        pod: options.pod,
+        container,
+        command,
+        signal,
+      });
+      if (result.exitCode === 0) return;
+    } catch {
+      // Not created or not started yet (the kubelet answers the exec with an error): try again shortly.
+    }
+    await sleep(READY_PROBE_INTERVAL_MS, signal).catch(() => undefined);
+  }
+  return new Promise<void>(() => undefined);
 }

@@ -100,6 +100,7 @@ export class EphemeralCapture implements Sniffer {
         command: idleArgv(STATE_DIR, IDLE_GRACE_SECONDS),
         namePrefix: prefix,
         capabilities: this.privileges === 'net-raw-net-admin' ? ['NET_RAW', 'NET_ADMIN'] : [],
+        readyProbe: ['sh', '-c', ':'],
         reuse: (candidate) =>
           candidate.name.startsWith(prefix) &&
           candidate.image === this.ctx.tcpdumpImage &&
