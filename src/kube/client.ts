@@ -107,10 +107,17 @@ export class KubeClient {
   private readonly sent = { requests: 0 };
   /**
    * client-node builds a new undici Agent (CA, client certificate) for every request, so every request would open
-   * its own TLS connection: a burst of parallel requests paid one handshake each. The first request's agent serves
-   * the whole run, with its keep-alive connections (an object, shared with views as `sent` is).
+   * its own TLS connection: a burst of parallel requests paid one handshake each. Once the server has accepted the
+   * credentials, the agent of that request serves the rest of the run (one HTTP/2 connection). Not before: the API
+   * server closes the HTTP/2 connection of an unauthenticated client (GOAWAY), which would fail every request
+   * multiplexed on it with a transport error instead of the 401. Requests sent while the first is in flight wait for
+   * its answer. An object, shared with views as `sent` is.
    */
-  private readonly connection: { dispatcher?: ReturnType<RequestContext['getDispatcher']> } = {};
+  private readonly connection: {
+    dispatcher?: ReturnType<RequestContext['getDispatcher']>;
+    trusted: boolean;
+    first?: Promise<void>;
+  } = { trusted: false };
 
   private constructor(selection: AccessSelection, requestTimeoutMs: number) {
     this.selection = selection;
@@ -168,16 +175,26 @@ export class KubeClient {
     if (options.signal) signals.push(options.signal);
     if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const connection = this.connection;
+    let settleFirst: (() => void) | undefined;
+    if (!connection.trusted) {
+      if (connection.first) await connection.first.catch(() => undefined);
+      else connection.first = new Promise<void>((resolve) => (settleFirst = resolve));
+    }
     // The object-parameter APIs hand `options` to the Observable API, so middleware returns client-node's Observable.
     const middleware: ObservableMiddleware = {
       pre: (request: RequestContext) => {
         if (signal) request.setSignal(signal);
-        this.connection.dispatcher ??= request.getDispatcher();
-        if (this.connection.dispatcher) request.setDispatcher(this.connection.dispatcher);
+        if (connection.trusted && connection.dispatcher) request.setDispatcher(connection.dispatcher);
+        else if (settleFirst) connection.dispatcher = request.getDispatcher();
         for (const [key, value] of Object.entries(extraHeaders)) request.setHeaderParam(key, value);
         return new Observable(Promise.resolve(request));
       },
-      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+      post: (response: ResponseContext) => {
+        // Any answer but 401 means the server took the credentials.
+        if (settleFirst && response.httpStatusCode !== 401) connection.trusted = true;
+        return new Observable(Promise.resolve(response));
+      },
     };
     try {
       return await invoke({ middleware: [middleware], middlewareMergeStrategy: 'append' });
@@ -187,6 +204,12 @@ export class KubeClient {
       const specific = options.onFailure?.(classifyFailure(err));
       if (specific) throw specific;
       throw this.failureFor(err, action);
+    } finally {
+      if (settleFirst) {
+        // Not trusted (no answer, or 401): the next request tries again on its own connection.
+        if (!connection.trusted) connection.first = undefined;
+        settleFirst();
+      }
     }
   }
 
