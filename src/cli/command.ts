@@ -42,6 +42,9 @@ export abstract class NetdiagCommand extends Command {
   override async init(): Promise<void> {
     await super.init();
     this.abort = createRunAbort();
+    // A reader of stderr that went away (`2>&1 | less` quit, the terminal closed) makes every later message fail
+    // with EPIPE; unhandled, that error would end the process before the run deletes what it created.
+    process.stderr.on('error', ignoreStreamError);
   }
 
   /**
@@ -166,3 +169,6 @@ export abstract class NetdiagCommand extends Command {
     if (this.failure !== undefined) throw this.failure;
   }
 }
+
+/** Messages that can no longer be shown are dropped; the run goes on to its cleanup and exit status. */
+const ignoreStreamError = (): void => undefined;

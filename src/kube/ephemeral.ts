@@ -5,8 +5,7 @@
  */
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import type { KubeClient, V1EphemeralContainer, V1Pod } from './client.js';
-import { sleep } from '../lib/signals.js';
-import { execInPod } from './exec.js';
+import { untilExecSucceeds } from './exec.js';
 import type { ClassifiedFailure } from './failures.js';
 import {
   classifyAdmissionFailure,
@@ -49,9 +48,6 @@ export interface EphemeralContainerOptions {
    */
   readonly readyProbe?: readonly string[];
 }
-
-/** Between exec attempts into a container that is not running yet. */
-const READY_PROBE_INTERVAL_MS = 100;
 
 export interface EphemeralContainerHandle {
   readonly name: string;
@@ -196,7 +192,7 @@ export async function ensureEphemeralContainer(
   try {
     // The watch alone decides failures (image pulls, timeouts, interruptions); the probe can only end it early.
     await (options.readyProbe
-      ? Promise.race([watched, execSucceeds(client, options, name, options.readyProbe, signal)])
+      ? Promise.race([watched, probed(client, options, name, options.readyProbe, signal)])
       : watched);
   } finally {
     settled.abort();
@@ -205,28 +201,14 @@ export async function ensureEphemeralContainer(
   return { name, reused: false };
 }
 
-/** Resolves once `command` exits 0 in the container; keeps trying until `signal` aborts, then never settles. */
-async function execSucceeds(
+/** The ready probe as a race entrant: resolves when it succeeds; an abort (the watch settled, or the run's) never wins. */
+async function probed(
   client: KubeClient,
   options: EphemeralContainerOptions,
   container: string,
   command: readonly string[],
   signal: AbortSignal,
 ): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      const result = await execInPod(client, {
-        namespace: options.namespace,
-        pod: options.pod,
-        container,
-        command,
-        signal,
-      });
-      if (result.exitCode === 0) return;
-    } catch {
-      // Not created or not started yet (the kubelet answers the exec with an error): try again shortly.
-    }
-    await sleep(READY_PROBE_INTERVAL_MS, signal).catch(() => undefined);
-  }
-  return new Promise<void>(() => undefined);
+  const target = { namespace: options.namespace, pod: options.pod, container };
+  if (!(await untilExecSucceeds(client, target, command, signal))) await new Promise<never>(() => undefined);
 }

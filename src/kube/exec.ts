@@ -11,6 +11,7 @@
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
+import { sleep } from '../lib/signals.js';
 import type { KubeClient } from './client.js';
 import { classifyFailure, parseApiStatus, type ApiStatus } from './failures.js';
 
@@ -353,4 +354,34 @@ export async function execCapture(
     failed,
   ]);
   return { exitCode: result.exitCode, stdout: out.read(), stderr: err.read().toString('utf8') };
+}
+
+/** First pause between exec attempts into a container that is not running yet; it grows to {@link PROBE_MAX_MS}. */
+const PROBE_FIRST_MS = 100;
+const PROBE_MAX_MS = 1000;
+
+/**
+ * Resolves true once `command` exits 0 in the container, false when `signal` aborts first. The kubelet reports a
+ * started container only at its next relist of the runtime (up to a second later), while exec reaches the runtime
+ * at once: a wait that also tries exec ends that much sooner. Attempts back off from 100 ms to 1 s so a slow start
+ * does not flood the API server.
+ */
+export async function untilExecSucceeds(
+  client: KubeClient,
+  target: { readonly namespace: string; readonly pod: string; readonly container: string },
+  command: readonly string[],
+  signal: AbortSignal,
+): Promise<boolean> {
+  let pause = PROBE_FIRST_MS;
+  while (!signal.aborted) {
+    try {
+      const result = await execInPod(client, { ...target, command, signal });
+      if (result.exitCode === 0) return true;
+    } catch {
+      // Not created or not started yet (the kubelet answers the exec with an error): try again shortly.
+    }
+    await sleep(pause, signal).catch(() => undefined);
+    pause = Math.min(PROBE_MAX_MS, pause * 1.5);
+  }
+  return false;
 }

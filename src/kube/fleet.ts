@@ -14,7 +14,7 @@ import { formatDuration } from '../lib/duration.js';
 import type { Progress } from '../lib/progress.js';
 import { boundedArgv } from './bounded.js';
 import type { KubeClient, V1ContainerPort, V1Pod, V1ResourceRequirements, V1Toleration } from './client.js';
-import { execCapture } from './exec.js';
+import { execCapture, untilExecSucceeds } from './exec.js';
 import {
   buildHelperPod,
   classifyAdmissionFailure,
@@ -358,29 +358,43 @@ async function startFleet(settings: FleetSettings, profile: FleetProfile, nodes:
     const timeout = AbortSignal.timeout(timeoutMs);
     const watchSignal = AbortSignal.any([signal, timeout, done.signal]);
     let fatal: unknown;
+    // Pods whose container answered an exec: running before the kubelet's next relist says so.
+    const answered = new Set<string>();
+    const latest = new Map<string, V1Pod>();
+    const update = (name: string, pod: V1Pod): void => {
+      const node = nodeOfPod.get(name);
+      const current = node === undefined ? undefined : states.get(node);
+      if (node === undefined || current === undefined || current.state === 'running' || current.state === 'unavailable')
+        return;
+      const seen = classifyPodProgress(pod, `${profile.name} pod ${namespace}/${name} on ${node}`);
+      // An answered exec stands for Running once the pod has its address (host-network pods have it from the
+      // kubelet's first status; the others get it with Running).
+      if (seen.state === 'running' || (seen.state === 'waiting' && answered.has(name) && pod.status?.podIP)) {
+        states.set(node, {
+          state: 'running',
+          member: { node, namespace, pod: name, podIP: pod.status?.podIP ?? '', hostIP: pod.status?.hostIP ?? '' },
+        });
+      } else if (seen.state === 'failed') states.set(node, { state: 'unavailable', reason: seen.error.message });
+      else states.set(node, { state: 'waiting', pod: name, detail: seen.detail });
+    };
     const observe = (pods: ReadonlyMap<string, V1Pod>): true | undefined => {
       for (const [name, pod] of pods) {
-        const node = nodeOfPod.get(name);
-        const current = node === undefined ? undefined : states.get(node);
-        if (
-          node === undefined ||
-          current === undefined ||
-          current.state === 'running' ||
-          current.state === 'unavailable'
-        )
-          continue;
-        const seen = classifyPodProgress(pod, `${profile.name} pod ${namespace}/${name} on ${node}`);
-        if (seen.state === 'running') {
-          states.set(node, {
-            state: 'running',
-            member: { node, namespace, pod: name, podIP: pod.status?.podIP ?? '', hostIP: pod.status?.hostIP ?? '' },
-          });
-        } else if (seen.state === 'failed') states.set(node, { state: 'unavailable', reason: seen.error.message });
-        else states.set(node, { state: 'waiting', pod: name, detail: seen.detail });
+        latest.set(name, pod);
+        update(name, pod);
       }
       detail(`${running()}/${nodes.length} running`);
       return settled() ? true : undefined;
     };
+    const probe = async (name: string): Promise<void> => {
+      if (!(await untilExecSucceeds(client, { namespace, pod: name, container: 'tools' }, ['true'], watchSignal)))
+        return;
+      answered.add(name);
+      const pod = latest.get(name);
+      if (pod) update(name, pod);
+      detail(`${running()}/${nodes.length} running`);
+      if (settled()) done.abort();
+    };
+    const probes: Promise<void>[] = [];
     const watching = client
       .watchPods(namespace, `${session.selector},${PROFILE_LABEL}=${profile.name}`, observe, watchSignal)
       .catch((err: unknown) => {
@@ -403,6 +417,7 @@ async function startFleet(settings: FleetSettings, profile: FleetProfile, nodes:
             return error;
           },
         });
+        probes.push(probe(name));
       } catch (err) {
         if (signal.aborted) return;
         // Admission and RBAC answer for the whole namespace: every node would be refused the same way.
@@ -414,7 +429,7 @@ async function startFleet(settings: FleetSettings, profile: FleetProfile, nodes:
     await creating;
     if (fatal === undefined && !signal.aborted && !settled()) await Promise.race([watching, onAbort(done.signal)]);
     done.abort();
-    await watching;
+    await Promise.all([watching, ...probes]);
     if (signal.aborted) throw signal.reason;
     if (fatal !== undefined) throw fatal;
     const members: FleetMember[] = [];

@@ -111,6 +111,22 @@ describe('sniff stop and cleanup', { timeout: 900_000 }, () => {
     });
   }
 
+  it('stderr closed by its reader, then SIGTERM: the helper pod is still deleted', async () => {
+    // `sniff … 2>&1 | less`, then quitting less: every later message fails with EPIPE.
+    const file = path.join(dir, 'stderr-closed.pcap');
+    const capture = netdiag(['sniff', 'dnsloop', '-n', ns, '-p', '-f', 'port 53', '-o', file]);
+    await waitFor('the capture to start', () => /capturing /.test(capture.stderrSoFar()), 120_000);
+    // dnsloop asks every second: packets are in the file by then (a capture stopped before its first packet
+    // writes no file).
+    await new Promise((r) => setTimeout(r, 4000));
+    capture.child.stderr!.destroy();
+    capture.child.kill('SIGTERM');
+    const run = await capture.done;
+    assert.equal(run.status, 0);
+    assert.equal(capinfos(file).status, 0);
+    assert.deepEqual(managedPods(), []);
+  });
+
   it('SIGKILL of the client: tcpdump stops within the heartbeat bound, cleanup deletes the helper pod', async () => {
     const file = path.join(dir, 'killed.pcap');
     const { marker } = await captureThenSignal(['-p'], 'SIGKILL', file);
