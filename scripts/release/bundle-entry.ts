@@ -16,7 +16,10 @@ import { dirname } from 'node:path';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
-import { Plugin, flush, run, type Interfaces } from '@oclif/core';
+import { Plugin } from '@oclif/core/config';
+import { flush } from '@oclif/core/flush';
+import { run } from '@oclif/core/run';
+import type * as Interfaces from '@oclif/core/interfaces';
 import { COMMANDS } from 'netdiag:commands';
 import { MANIFEST } from 'netdiag:manifest';
 import { PJSON } from 'netdiag:pjson';

@@ -8,13 +8,14 @@
  * `await this.diagnose(flags, (ctx) => runX(ctx, options), view)`, which resolves the nodes, owns the run session,
  * renders the result and sets exit code 1 when a finding fails. The flag groups live in ./flags.ts.
  */
-import { Command, type Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import type * as Interfaces from '@oclif/core/interfaces';
 import type { DiagnosticContext } from '../kube/context.js';
 import type { KubeAccessOptions, KubeClient } from '../kube/client.js';
 import type { RunSession } from '../kube/session.js';
 import { diagnosisExitCode, type DiagnosticResult } from '../findings/model.js';
-import { parseFormat, REPORT_FORMATS, renderResult, type ResultView } from '../findings/render/index.js';
-import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
+import { parseFormat, REPORT_FORMATS } from '../findings/render/formats.js';
+import type { ResultView } from '../findings/render/index.js';
 import { colorEnabled } from '../lib/output.js';
 import { createProgress, progressMode, type Progress } from '../lib/progress.js';
 import { createRunAbort, type RunAbort } from '../lib/signals.js';
@@ -115,9 +116,11 @@ export abstract class NetdiagCommand extends Command {
     const format = parseFormat(flags.output, REPORT_FORMATS);
     const podRunningTimeoutMs = parsePositiveDuration(flags['pod-running-timeout'], 'pod-running-timeout');
     const client = await this.client();
-    const [{ selectNodes }, { createDiagnosticContext }] = await Promise.all([
+    const [{ selectNodes }, { createDiagnosticContext }, config, { renderResult }] = await Promise.all([
       import('../kube/nodes.js'),
       import('../kube/context.js'),
+      import('../lib/config.js'),
+      import('../findings/render/index.js'),
     ]);
     const signal = this.abort.signal;
     const nodes = await this.progress.step('selecting nodes', () =>
@@ -130,7 +133,11 @@ export abstract class NetdiagCommand extends Command {
       progress: this.progress,
       signal,
       namespace: client.namespace,
-      image: resolveToolsImage(flags.image, process.env, loadFileConfig(configFilePath(process.env))),
+      image: config.resolveToolsImage(
+        flags.image,
+        process.env,
+        config.loadFileConfig(config.configFilePath(process.env)),
+      ),
       nodes,
       podRunningTimeoutMs,
     });

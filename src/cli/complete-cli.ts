@@ -3,7 +3,7 @@
  * without changes here) and asks the cluster for pod/node/namespace names with a short timeout; any failure yields
  * no candidates rather than an error, as a shell completion must never print noise.
  */
-import { Config } from '@oclif/core';
+import { Config } from '@oclif/core/config';
 import { KubeClient } from '../kube/client.js';
 import {
   Directive,

@@ -2,8 +2,9 @@
  * The flag groups commands spread into their `static flags`: global (cluster access like kubectl, verbosity),
  * output (`-o`), node selection and helper pods. Turning flag values into typed options is pure and unit-tested.
  */
-import { Flags, type Interfaces } from '@oclif/core';
-import { REPORT_FORMATS } from '../findings/render/index.js';
+import * as Flags from '@oclif/core/flags';
+import type * as Interfaces from '@oclif/core/interfaces';
+import { REPORT_FORMATS } from '../findings/render/formats.js';
 import type { KubeAccessOptions } from '../kube/kubeconfig.js';
 import type { NodeSelection } from '../kube/nodes.js';
 import { parseDuration } from '../lib/duration.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { checkRequirements, runCheck } from '../check/engine.js';

@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { NetdiagCommand } from '../cli/command.js';
 import { outputFlag } from '../cli/flags.js';
-import { DATA_FORMATS, parseFormat, renderData } from '../findings/render/index.js';
+import { DATA_FORMATS, parseFormat, renderData } from '../findings/render/formats.js';
 import { formatTable, type TableColumn } from '../lib/output.js';
 import type { V1Pod } from '../kube/client.js';
 import { preflight, type AccessRequirement } from '../kube/preflight.js';
@@ -143,7 +143,7 @@ export default class Cleanup extends NetdiagCommand {
     }
     const empty = `nothing to clean up${namespace ? ` in namespace ${namespace}` : ''}`;
     process.stdout.write(
-      renderData(format, { namespace: namespace ?? null, selector, pods: rows }, (wide) =>
+      await renderData(format, { namespace: namespace ?? null, selector, pods: rows }, (wide) =>
         // kubectl says "No resources found" on stderr; this message is stdout's, and only in the table formats.
         rows.length === 0 ? `${empty}\n` : formatTable(CLEANUP_COLUMNS, rows, wide),
       ),

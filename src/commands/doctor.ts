@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags } from '../cli/flags.js';
 import { DEFAULT_PARALLEL } from '../check/options.js';

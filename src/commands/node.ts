@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { NetdiagCommand } from '../cli/command.js';
 import { diagnosticFlags, type DiagnosticFlagValues } from '../cli/flags.js';
 import { usageError } from '../lib/errors.js';

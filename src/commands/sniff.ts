@@ -1,6 +1,7 @@
 import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { resolveToolsImage, loadFileConfig, configFilePath } from '../lib/config.js';
 import { NetdiagCommand } from '../cli/command.js';
 import { usageError } from '../lib/errors.js';

@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { clientVersion } from '../lib/build-info.js';
 import { NetdiagCommand } from '../cli/command.js';
 import { outputFlag } from '../cli/flags.js';
-import { parseFormat, renderData } from '../findings/render/index.js';
+import { parseFormat, renderData } from '../findings/render/formats.js';
 import { ExitCode, NetdiagError } from '../lib/errors.js';
 import { reportError } from '../lib/output.js';
 
@@ -42,7 +42,7 @@ export default class Version extends NetdiagCommand {
       ...(flags.client ? {} : { server: server ?? null, ...(serverError ? { serverError: serverError.message } : {}) }),
     };
     process.stdout.write(
-      renderData(parseFormat(flags.output, VERSION_FORMATS), data, () => {
+      await renderData(parseFormat(flags.output, VERSION_FORMATS), data, () => {
         const lines = [
           `Client Version: ${client.version}`,
           `Commit: ${client.commit}`,

@@ -4,24 +4,15 @@
  * its own view through {@link ResultView} (bw's matrix, check's per-layer matrix) without writing a renderer.
  */
 import { stringify as toYaml } from 'yaml';
-import { usageError } from '../../lib/errors.js';
 import type { DiagnosticResult } from '../model.js';
 import { renderHtml, type HtmlSection } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { renderTable } from './table.js';
+import type { ReportFormat } from './formats.js';
 
 export { escapeHtml, STATUS_FILL, type HtmlSection } from './html.js';
-
-export const REPORT_FORMATS = ['table', 'wide', 'json', 'yaml', 'markdown', 'html', 'junit'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
-/** Narrows `-o`'s value to one of `formats` (oclif checked it already; direct callers may not have). */
-export function parseFormat<Format extends string>(value: string, formats: readonly Format[]): Format {
-  const found = formats.find((format) => format === value);
-  if (!found) throw usageError(`invalid output format "${value}"`, `use -o ${formats.join('|')}`);
-  return found;
-}
+export { parseFormat, REPORT_FORMATS, type ReportFormat } from './formats.js';
 
 /** What a command adds to the generic rendering of its result; every part is optional. */
 export interface ResultView<Data> {
@@ -36,20 +27,8 @@ export interface ResultView<Data> {
   readonly html?: (result: DiagnosticResult<Data>) => readonly HtmlSection[];
 }
 
-/** The -o values of a command whose output is not a diagnosis (version, cleanup). */
-export const DATA_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
-export type DataFormat = (typeof DATA_FORMATS)[number];
-
 const serialise = (format: 'json' | 'yaml', data: unknown): string =>
   format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : toYaml(data);
-
-/**
- * Output of a command that is not a diagnosis: json/yaml are `data` itself (its docs/schema contract), table/wide
- * are the command's text.
- */
-export function renderData(format: DataFormat, data: unknown, text: (wide: boolean) => string): string {
-  return format === 'json' || format === 'yaml' ? serialise(format, data) : text(format === 'wide');
-}
 
 export interface RenderOptions {
   /** Colour for table/wide: the caller decides (stdout is a TTY and NO_COLOR is unset). */
