@@ -34,7 +34,7 @@ export const tcpdumpAssetKey = (arch: TcpdumpArch): string => `tcpdump/linux-${a
 export async function loadTcpdumpAsset(arch: TcpdumpArch, env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
   const key = tcpdumpAssetKey(arch);
   if (env.NETDIAG_ASSETS_DIR) return readAsset(path.join(env.NETDIAG_ASSETS_DIR, key), arch);
-  const sea = await loadSea();
+  const sea = loadSea();
   if (sea?.isSea()) {
     try {
       return Buffer.from(sea.getAsset(key));
@@ -68,12 +68,12 @@ interface SeaModule {
   getAsset(key: string): ArrayBuffer;
 }
 
-async function loadSea(): Promise<SeaModule | undefined> {
-  try {
-    return (await import('node:sea')) as unknown as SeaModule;
-  } catch {
-    return undefined;
-  }
+/**
+ * `node:sea` without import(): inside the single executable the bundle is compiled by scripts/release/sea-main.cjs,
+ * where a dynamic import goes through an experimental loader hook that prints a warning.
+ */
+function loadSea(): SeaModule | undefined {
+  return process.getBuiltinModule('node:sea') as SeaModule | undefined;
 }
 
 async function readAsset(file: string, arch: TcpdumpArch): Promise<Buffer> {
