@@ -3,7 +3,9 @@
  * → UDP or TCP port 53 → the DNS header and first question. Only what the --capture summary needs: who asked what,
  * which type, and the response code. Pure.
  */
-import { PcapParser } from '../pcap/classic.js';
+import { EventEmitter } from 'node:events';
+import pcapParser from 'pcap-parser';
+import { PCAP_MAGIC_MICROS, parsePcapHeader } from '../pcap/classic.js';
 
 const LINKTYPE_ETHERNET = 1;
 const LINKTYPE_RAW = 101;
@@ -145,19 +147,28 @@ export function decodeDnsFrame(linkType: number, frame: Buffer, tsNanos: bigint)
   return message && { tsNanos, src, dst, transport, ...message };
 }
 
-/** Every DNS message in a classic pcap capture, in capture order. */
+/**
+ * Every DNS message in a classic pcap capture that is already whole in memory (a probe's few packets), in capture
+ * order, read with pcap-parser. It knows only the microsecond magic, so a nanosecond capture is handed to it with
+ * that magic and its fractions are read as nanoseconds. Its source is an emitter fed synchronously, so the packets
+ * are decoded before this returns. A record cut short at the end is dropped; a stream that is not pcap throws
+ * PcapFormatError.
+ */
 export function dnsPacketsFromPcap(pcap: Buffer): DnsPacket[] {
-  const parser = new PcapParser();
-  parser.push(pcap);
+  const header = parsePcapHeader(pcap);
+  const source = Object.assign(new EventEmitter(), { pause: () => undefined, resume: () => undefined });
   const packets: DnsPacket[] = [];
-  let linkType = 0;
-  for (let item = parser.next(); item !== undefined; item = parser.next()) {
-    if (item.kind === 'header') linkType = item.header.linkType;
-    else {
-      const decoded = decodeDnsFrame(linkType, item.packet.data, item.packet.tsNanos);
-      if (decoded) packets.push(decoded);
-    }
-  }
-  parser.end();
+  const parser = pcapParser.parse(source);
+  parser.on('packet', ({ header: record, data }) => {
+    const fraction = BigInt(record.timestampMicroseconds) * (header.nanos ? 1n : 1000n);
+    const decoded = decodeDnsFrame(header.linkType, data, BigInt(record.timestampSeconds) * 1_000_000_000n + fraction);
+    if (decoded) packets.push(decoded);
+  });
+  parser.on('error', () => undefined); // the magic was checked above; nothing else makes pcap-parser fail
+  const asMicros = Buffer.from(pcap);
+  if (header.bigEndian) asMicros.writeUInt32BE(PCAP_MAGIC_MICROS, 0);
+  else asMicros.writeUInt32LE(PCAP_MAGIC_MICROS, 0);
+  source.emit('data', asMicros);
+  source.emit('end');
   return packets;
 }

@@ -91,6 +91,72 @@ export function parsePcapHeader(bytes: Buffer): PcapHeader {
   };
 }
 
+/**
+ * Follows the record boundaries of a classic pcap stream as its chunks go by and reports each record's lengths,
+ * without keeping or copying packet data: only a header that spans two chunks is copied (into one fixed 24-byte
+ * buffer). This is what live counting needs at tens of thousands of packets a second; a parser that joins every
+ * chunk to the previous one's remainder doubles the bytes the process allocates (see docs/sniff.md).
+ */
+export class PcapRecordWalk {
+  private readonly split = Buffer.alloc(PCAP_GLOBAL_HEADER_LENGTH);
+  private splitLength = 0;
+  private header: PcapHeader | undefined;
+  private maxRecord = PCAP_MAX_RECORD;
+  /** Data bytes of the current record still to pass, and its lengths (reported once the record is whole). */
+  private remaining = 0;
+  private pending: { origLen: number; capLen: number } | undefined;
+
+  constructor(
+    private readonly onHeader: (header: PcapHeader) => void,
+    private readonly onRecord: (origLen: number, capLen: number) => void,
+  ) {}
+
+  /** Throws PcapFormatError on an unknown magic or an impossible record length; stop pushing after that. */
+  push(chunk: Buffer): void {
+    let pos = 0;
+    while (pos < chunk.length || (this.pending && this.remaining === 0)) {
+      if (this.pending) {
+        const take = Math.min(this.remaining, chunk.length - pos);
+        this.remaining -= take;
+        pos += take;
+        if (this.remaining > 0) return;
+        const { origLen, capLen } = this.pending;
+        this.pending = undefined;
+        this.onRecord(origLen, capLen);
+        continue;
+      }
+      const need = this.header === undefined ? PCAP_GLOBAL_HEADER_LENGTH : PCAP_RECORD_HEADER_LENGTH;
+      let bytes: Buffer;
+      if (this.splitLength === 0 && chunk.length - pos >= need) {
+        bytes = chunk.subarray(pos, pos + need);
+        pos += need;
+      } else {
+        const take = Math.min(need - this.splitLength, chunk.length - pos);
+        chunk.copy(this.split, this.splitLength, pos, pos + take);
+        this.splitLength += take;
+        pos += take;
+        if (this.splitLength < need) return;
+        bytes = this.split.subarray(0, need);
+        this.splitLength = 0;
+      }
+      if (this.header === undefined) {
+        this.header = parsePcapHeader(bytes);
+        this.maxRecord = Math.max(this.header.snaplen, PCAP_MAX_RECORD);
+        this.onHeader(this.header);
+        continue;
+      }
+      const be = this.header.bigEndian;
+      const capLen = be ? bytes.readUInt32BE(8) : bytes.readUInt32LE(8);
+      const origLen = be ? bytes.readUInt32BE(12) : bytes.readUInt32LE(12);
+      if (capLen > this.maxRecord) {
+        throw new PcapFormatError(`corrupt pcap record: captured length ${capLen} exceeds ${this.maxRecord}`);
+      }
+      this.remaining = capLen;
+      this.pending = { origLen, capLen };
+    }
+  }
+}
+
 /** What {@link PcapParser.next} returns. */
 export type PcapItem = { kind: 'header'; header: PcapHeader } | { kind: 'packet'; packet: PcapPacket };
 

@@ -1,4 +1,4 @@
-// Types for pcap-parser 0.2.1 (CommonJS, ships none): only what src/pcap/stats.ts uses.
+// Types for pcap-parser 0.2.1 (CommonJS, ships none): only what src/dns/wire.ts uses.
 declare module 'pcap-parser' {
   import type { EventEmitter } from 'node:events';
   import type { Readable } from 'node:stream';
@@ -28,8 +28,16 @@ declare module 'pcap-parser' {
     on(event: 'error', listener: (err: Error) => void): this;
     on(event: 'end', listener: () => void): this;
   }
-  /** Reads a classic pcap (microsecond magic only) from a file path or a Readable in flowing mode. */
-  export function parse(input: string | Readable): Parser;
+  /** What the parser really needs of its input: 'data', 'error' and 'end' events, and pause()/resume(). */
+  export interface Source extends EventEmitter {
+    pause(): unknown;
+    resume(): unknown;
+  }
+  /**
+   * Reads a classic pcap (microsecond magic only) from a file path or a source it resumes on the next tick; packets
+   * are emitted synchronously from inside each 'data' event.
+   */
+  export function parse(input: string | Readable | Source): Parser;
   const pcapParser: { parse: typeof parse };
   export default pcapParser;
 }

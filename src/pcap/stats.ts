@@ -1,8 +1,8 @@
 /**
- * Live capture statistics (a byte-preserving tap parsed with pcap-parser) and tcpdump's end-of-capture counters.
+ * Live capture statistics (a byte-preserving tap that follows the pcap records) and tcpdump's end-of-capture counters.
  */
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import pcapParser from 'pcap-parser';
+import { Transform, type TransformCallback } from 'node:stream';
+import { PcapRecordWalk } from './classic.js';
 import type { InterfaceStatistics } from './pcapng.js';
 
 /** Counters of one capture target at one moment. */
@@ -32,26 +32,18 @@ interface Sample {
   bytes: number;
 }
 
-const MAGIC_NANOS_LE = Buffer.from([0x4d, 0x3c, 0xb2, 0xa1]);
-const MAGIC_NANOS_BE = Buffer.from([0xa1, 0xb2, 0x3c, 0x4d]);
-const MAGIC_MICROS_LE = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1]);
-const MAGIC_MICROS_BE = Buffer.from([0xa1, 0xb2, 0xc3, 0xd4]);
-
 /**
- * A Transform that passes every chunk through unchanged (same Buffer objects, same order) and counts packets with
- * pcap-parser on a side copy. pcap-parser only knows the microsecond magic; for nanosecond captures the side copy's
- * magic is rewritten to the microsecond one, which is harmless because rates use the local clock, not packet
- * timestamps. Emits 'first-packet' once, when the first packet has been counted.
+ * A Transform that passes every chunk through unchanged (same Buffer objects, same order) and counts the packets
+ * as their records complete, without copying them ({@link PcapRecordWalk}). Rates use the local clock, not packet
+ * timestamps. Emits 'first-packet' once, when the first packet has been counted. A stream that stops being
+ * parseable still passes through untouched; counting stops and `error` says why.
  */
 export class CaptureStatsTap extends Transform {
   readonly target: string;
-  private readonly feed = new PassThrough();
+  private readonly walk: PcapRecordWalk;
   private readonly now: () => number;
   private readonly windowMs: number;
   private readonly samples: Sample[] = [];
-  private magic: Buffer[] = [];
-  private magicBytes = 0;
-  private feeding = true;
   private counters = { packets: 0, bytes: 0, capturedBytes: 0, streamBytes: 0 };
   private linkType: number | undefined;
   private lastPacketAt: number | undefined;
@@ -62,31 +54,23 @@ export class CaptureStatsTap extends Transform {
     this.target = options.target;
     this.now = options.now ?? Date.now;
     this.windowMs = options.windowMs ?? 5000;
-    const parser = pcapParser.parse(this.feed);
-    parser.on('globalHeader', (h) => (this.linkType = h.linkLayerType & 0xffff));
-    parser.on('packet', (p) => this.count(p.header.originalLength, p.header.capturedLength));
-    parser.on('error', (err) => {
-      this.error = err.message;
-      this.stopFeeding();
-    });
+    this.walk = new PcapRecordWalk(
+      (header) => (this.linkType = header.linkType),
+      (origLen, capLen) => this.count(origLen, capLen),
+    );
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.counters.streamBytes += chunk.length;
     this.push(chunk);
-    if (this.feeding) this.toParser(chunk);
+    if (this.error === undefined) {
+      try {
+        this.walk.push(chunk);
+      } catch (err) {
+        this.error = (err as Error).message;
+      }
+    }
     done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.magic.length > 0 && this.feeding) this.feed.write(Buffer.concat(this.magic));
-    this.stopFeeding();
-    done();
-  }
-
-  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    this.stopFeeding();
-    done(err);
   }
 
   /** Counters now, with rates over the last window. */
@@ -129,29 +113,6 @@ export class CaptureStatsTap extends Transform {
   /** Samples are taken at most every 250 ms, before counting; only those inside the window matter. */
   private trim(now: number): void {
     while (this.samples.length > 0 && this.samples[0]!.at < now - this.windowMs) this.samples.shift();
-  }
-
-  /** Feeds the side copy, rewriting a nanosecond magic (possibly split over chunks) to the microsecond one. */
-  private toParser(chunk: Buffer): void {
-    if (this.magicBytes < 4) {
-      const take = Math.min(4 - this.magicBytes, chunk.length);
-      this.magic.push(chunk.subarray(0, take));
-      this.magicBytes += take;
-      chunk = chunk.subarray(take);
-      if (this.magicBytes < 4) return;
-      let magic = Buffer.concat(this.magic);
-      if (magic.equals(MAGIC_NANOS_LE)) magic = MAGIC_MICROS_LE;
-      else if (magic.equals(MAGIC_NANOS_BE)) magic = MAGIC_MICROS_BE;
-      this.magic = [];
-      this.feed.write(magic);
-    }
-    if (chunk.length > 0) this.feed.write(chunk);
-  }
-
-  private stopFeeding(): void {
-    if (!this.feeding) return;
-    this.feeding = false;
-    this.feed.end();
   }
 }
 

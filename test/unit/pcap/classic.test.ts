@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import {
   PcapFormatError,
   PcapParser,
+  PcapRecordWalk,
   PcapReader,
   readPcap,
   type PcapEnd,
@@ -174,4 +175,65 @@ test('a large record in 1-byte chunks parses in linear time', { timeout: 5000 },
   assert.ok(packet?.data.equals(big));
   assert.equal(p.pendingBytes, 0);
   assert.ok(ms < 2000, `took ${ms} ms`);
+});
+
+/** Feeds `bytes` to a PcapRecordWalk in chunks of `size` and returns what it reported. */
+function walkAll(bytes: Buffer, size: number): { linkType?: number; records: [number, number][] } {
+  const seen: { linkType?: number; records: [number, number][] } = { records: [] };
+  const walk = new PcapRecordWalk(
+    (header) => (seen.linkType = header.linkType),
+    (origLen, capLen) => seen.records.push([origLen, capLen]),
+  );
+  for (let off = 0; off < bytes.length; off += size) walk.push(bytes.subarray(off, off + size));
+  return seen;
+}
+
+test('PcapRecordWalk reports every whole record at any chunking, both byte orders and precisions', () => {
+  const packets = [
+    { tsNanos: ts(1, 5), data: Buffer.alloc(60, 1) },
+    { tsNanos: ts(2, 6), data: Buffer.alloc(0) },
+    { tsNanos: ts(3, 7), data: Buffer.alloc(1500, 2), origLen: 9000 },
+    { tsNanos: ts(4, 8), data: Buffer.alloc(17, 3) },
+  ];
+  for (const bigEndian of [false, true]) {
+    for (const nanos of [false, true]) {
+      const bytes = classicPcap({ bigEndian, nanos, linkType: 276 }, packets);
+      for (const size of [1, 3, 16, 24, 25, 100, bytes.length]) {
+        const seen = walkAll(bytes, size);
+        const where = `bigEndian=${bigEndian} nanos=${nanos} chunks of ${size}`;
+        assert.equal(seen.linkType, 276, where);
+        assert.deepEqual(
+          seen.records,
+          [
+            [60, 60],
+            [0, 0],
+            [9000, 1500],
+            [17, 17],
+          ],
+          where,
+        );
+      }
+    }
+  }
+});
+
+test('PcapRecordWalk does not report a record until its last byte, nor a truncated one', () => {
+  const bytes = classicPcap({ linkType: 1 }, [{ tsNanos: ts(1), data: Buffer.alloc(100) }]);
+  assert.deepEqual(walkAll(bytes.subarray(0, bytes.length - 1), 7).records, []);
+  assert.deepEqual(walkAll(bytes, 7).records, [[100, 100]]);
+});
+
+test('PcapRecordWalk rejects text and impossible record lengths', () => {
+  const text = new PcapRecordWalk(
+    () => undefined,
+    () => undefined,
+  );
+  assert.throws(() => text.push(Buffer.from('tcpdump: any: That device is not up\n')), PcapFormatError);
+  const corrupt = classicPcap({ linkType: 1, snaplen: 65535 }, [{ tsNanos: ts(1), data: Buffer.alloc(4) }]);
+  corrupt.writeUInt32LE(1 << 30, 24 + 8);
+  const walk = new PcapRecordWalk(
+    () => undefined,
+    () => undefined,
+  );
+  assert.throws(() => walk.push(corrupt), /captured length 1073741824 exceeds 262144/);
 });
