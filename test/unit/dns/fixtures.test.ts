@@ -16,6 +16,8 @@ import {
 } from '../../../src/dns/parse.js';
 import { assembleNodeFacts, buildProbePlan } from '../../../src/dns/probe.js';
 import { dnsPacketsFromPcap } from '../../../src/dns/wire.js';
+import { PcapFormatError, PcapParser } from '../../../src/pcap/classic.js';
+import { classicPcap, type TestPacket } from '../pcap/frames.js';
 import { clusterFacts, LAB_COREFILE } from './builders.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/dns/${name}`, import.meta.url));
@@ -254,5 +256,37 @@ describe('a captured lookup (tcpdump -i any, LINUX_SLL2)', () => {
       'kubernetes.io. A SERVFAIL',
       'kubernetes.io. AAAA SERVFAIL',
     ]);
+  });
+});
+
+describe('dnsPacketsFromPcap reads every classic pcap tcpdump writes', () => {
+  const original = fixture('capture-search-expansion.pcap');
+  const expected = dnsPacketsFromPcap(original);
+  /** The same capture rewritten with another byte order or timestamp precision (same instants). */
+  const rewritten = (options: { bigEndian: boolean; nanos: boolean }): Buffer => {
+    const parser = new PcapParser();
+    parser.push(original);
+    let linkType = 0;
+    const packets: TestPacket[] = [];
+    for (let item = parser.next(); item !== undefined; item = parser.next()) {
+      if (item.kind === 'header') linkType = item.header.linkType;
+      else packets.push({ tsNanos: item.packet.tsNanos, data: item.packet.data, origLen: item.packet.origLen });
+    }
+    return classicPcap({ ...options, linkType }, packets);
+  };
+  for (const options of [
+    { bigEndian: false, nanos: true },
+    { bigEndian: true, nanos: false },
+    { bigEndian: true, nanos: true },
+  ]) {
+    it(`decodes the same packets and instants from a ${options.bigEndian ? 'big' : 'little'}-endian ${options.nanos ? 'nanosecond' : 'microsecond'} capture`, () => {
+      assert.deepEqual(dnsPacketsFromPcap(rewritten(options)), expected);
+    });
+  }
+  it('drops a record cut short at the end and keeps the ones before it', () => {
+    assert.deepEqual(dnsPacketsFromPcap(original.subarray(0, original.length - 1)), expected.slice(0, -1));
+  });
+  it('throws PcapFormatError for what is not pcap', () => {
+    assert.throws(() => dnsPacketsFromPcap(Buffer.from('tcpdump: any: That device is not up\n')), PcapFormatError);
   });
 });
