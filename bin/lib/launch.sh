@@ -35,7 +35,7 @@ netdiag_exec() {
   : "${NODE_COMPILE_CACHE:=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kubectl-netdiag/v8-compile-cache}"
   export NODE_COMPILE_CACHE
   # The same Node flags as the single executable (NODE_FLAGS in scripts/release/lib/sea.ts says why).
-  exec "$node_bin" --max-semi-space-size=1 "$root/dist/$entry" "$@"
+  exec "$node_bin" --max-semi-space-size=1 --expose-gc "$root/dist/$entry" "$@"
 }
 
 # The package root of an executable in bin/ whose symlinks are already resolved.

@@ -23,8 +23,9 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import type { ClientOptions as WebSocketClientOptions } from 'ws';
+import type { RequestOptions } from 'node:https';
 import { type NetdiagError, usageError } from '../lib/errors.js';
+import type { StreamTarget } from './channel-socket.js';
 import { sleep } from '../lib/signals.js';
 import { classifyFailure, toClusterError, type ClassifiedFailure } from './failures.js';
 import {
@@ -691,17 +692,11 @@ export class KubeClient {
    * URL and TLS/auth options for a WebSocket to an API path (exec, attach), taken from the kubeconfig exactly as
    * client-node applies them to its own requests (CA, client cert/key, bearer token or exec-plugin token, proxy agent).
    */
-  async webSocketTarget(
-    path: string,
-    query: URLSearchParams,
-  ): Promise<{ url: string; options: WebSocketClientOptions }> {
+  async streamTarget(path: string, query: URLSearchParams): Promise<StreamTarget> {
     this.sent.requests += 1;
-    const base = new URL(this.server);
-    base.protocol = base.protocol === 'http:' ? 'ws:' : 'wss:';
-    const url = `${base.toString().replace(/\/$/, '')}${path}?${query.toString()}`;
-    const options: WebSocketClientOptions = {};
-    // client-node types this parameter with isomorphic-ws's ClientOptions, which is ws's.
-    await this.kubeConfig.applyToHTTPSOptions(options as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    const url = `${this.server.replace(/\/$/, '')}${path}?${query.toString()}`;
+    const options: RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(options);
     return { url, options };
   }
 

@@ -1,17 +1,18 @@
 /**
- * Exec into a container over the Kubernetes WebSocket streaming protocol (v5/v4.channel.k8s.io), written on `ws`
- * because client-node's Exec ignores write() return values: a slow consumer (a pipe to Wireshark, a slow disk) would
- * make memory grow without bound. Here the socket is paused whenever a sink's write() returns false and resumed on
- * 'drain', so TCP flow control reaches the API server and the remote process.
+ * Exec into a container over the Kubernetes WebSocket streaming protocol (v5/v4.channel.k8s.io). client-node's Exec
+ * ignores write() return values: a slow consumer (a pipe to Wireshark, a slow disk) would make memory grow without
+ * bound. Here the socket is paused whenever a sink's write() returns false and resumed on 'drain', so TCP flow control
+ * reaches the API server and the remote process; and output reaches the sinks as views of what the socket read
+ * ({@link ChannelWebSocket}), not copies.
  *
- * Protocol: every WebSocket message is one frame; byte 0 is the channel (0 stdin, 1 stdout, 2 stderr, 3 status as
- * JSON V1Status, 4 resize), the rest is payload. v5 adds channel 255 "close": `[255, 0]` half-closes stdin, which is
+ * Protocol: every WebSocket message carries one channel; byte 0 is the channel (0 stdin, 1 stdout, 2 stderr, 3 status
+ * as JSON V1Status, 4 resize), the rest is payload. v5 adds channel 255 "close": `[255, 0]` half-closes stdin, which is
  * how a remote `tar -x` learns that its input ended.
  */
 import { Writable } from 'node:stream';
-import WebSocket from 'ws';
 import { environmentError, type NetdiagError, usageError } from '../lib/errors.js';
 import { sleep } from '../lib/signals.js';
+import { ChannelWebSocket } from './channel-socket.js';
 import type { KubeClient } from './client.js';
 import { classifyFailure, parseApiStatus, type ApiStatus } from './failures.js';
 
@@ -19,23 +20,6 @@ export const STREAM_PROTOCOL_V5 = 'v5.channel.k8s.io';
 export const STREAM_PROTOCOL_V4 = 'v4.channel.k8s.io';
 
 export const Channel = { Stdin: 0, Stdout: 1, Stderr: 2, Status: 3, Resize: 4, Close: 255 } as const;
-
-/** Frames one payload for a channel. */
-export function encodeFrame(channel: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
-  const frame = Buffer.allocUnsafe(payload.length + 1);
-  frame[0] = channel;
-  frame.set(payload, 1);
-  return frame;
-}
-
-/** Splits a received frame into channel and payload (a view, no copy). */
-export function decodeFrame(frame: Buffer): { channel: number; payload: Buffer } {
-  if (frame.length === 0) throw new Error('empty exec frame');
-  return { channel: frame[0] as number, payload: frame.subarray(1) };
-}
-
-/** The v5 frame that half-closes stdin: channel 255 with the id of the stream being closed. */
-export const closeStdinFrame = (): Buffer => encodeFrame(Channel.Close, Uint8Array.of(Channel.Stdin));
 
 /** How a remote command ended, from the channel-3 status. */
 export type ExecOutcome =
@@ -151,15 +135,12 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
     stdout: true,
     stderr: options.stderr !== undefined,
   });
-  const target = await client.webSocketTarget(
+  const target = await client.streamTarget(
     `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods/${encodeURIComponent(options.pod)}/exec`,
     query,
   );
-  const socket = new WebSocket(target.url, [STREAM_PROTOCOL_V5, STREAM_PROTOCOL_V4], {
-    ...target.options,
-    handshakeTimeout: client.requestTimeoutMs > 0 ? client.requestTimeoutMs : undefined,
-    // Frames carry capture data; a cap would cut long pcap streams. The server frames at ~32 KiB anyway.
-    maxPayload: 64 * 1024 * 1024,
+  const socket = new ChannelWebSocket(target, [STREAM_PROTOCOL_V5, STREAM_PROTOCOL_V4], {
+    handshakeTimeoutMs: client.requestTimeoutMs,
   });
 
   return new Promise<ExecResult>((resolve, reject) => {
@@ -211,14 +192,7 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
       }
     };
 
-    socket.on('unexpected-response', (_request, response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        fail(upgradeError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), options, client)),
-      );
-      response.on('error', fail);
-    });
+    socket.on('unexpected-response', (status, body) => fail(upgradeError(status, body, options, client)));
 
     socket.on('error', (err) => {
       fail(client.failureFor(err, `exec into pod ${options.namespace}/${options.pod}`));
@@ -239,26 +213,29 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
       }
     });
 
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
-      const frame = isBinary ? data : Buffer.from(data);
-      if (frame.length === 0) return;
-      const { channel, payload } = decodeFrame(frame);
+    // The status is one small message, possibly in parts; output goes on piece by piece.
+    const status: Buffer[] = [];
+    socket.on('data', (channel, piece) => {
       switch (channel) {
         case Channel.Stdout:
-          stdoutBytes += payload.length;
-          deliver(options.stdout, payload);
+          stdoutBytes += piece.length;
+          deliver(options.stdout, piece);
           break;
         case Channel.Stderr:
-          stderrBytes += payload.length;
-          deliver(options.stderr, payload);
+          stderrBytes += piece.length;
+          deliver(options.stderr, piece);
           break;
         case Channel.Status:
-          outcome = decodeExecStatus(payload.toString('utf8'));
+          status.push(piece);
           break;
         default:
           // Resize echoes and unknown channels carry nothing for us.
           break;
       }
+    });
+    socket.on('message-end', (channel) => {
+      if (channel !== Channel.Status) return;
+      outcome = decodeExecStatus(Buffer.concat(status.splice(0)).toString('utf8'));
     });
 
     socket.on('close', (code, reason) => {
@@ -280,7 +257,7 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
       }
       fail(
         environmentError(
-          `exec stream to ${where} closed without an exit status (websocket code ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`,
+          `exec stream to ${where} closed without an exit status (websocket code ${code}${reason.length > 0 ? ` ${reason}` : ''})`,
           'the container may have been killed or the API server restarted; retry',
         ),
       );
@@ -289,21 +266,16 @@ export async function execInPod(client: KubeClient, options: ExecOptions): Promi
 }
 
 /** Copies the input to the stdin channel, waiting when the socket's send buffer is large, then half-closes stdin. */
-async function pumpStdin(socket: WebSocket, stdin: ExecInput): Promise<void> {
-  const send = (frame: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      socket.send(frame, { binary: true }, (err) => (err ? reject(err) : resolve()));
-    });
+async function pumpStdin(socket: ChannelWebSocket, stdin: ExecInput): Promise<void> {
   for await (const chunk of stdin) {
-    if (socket.readyState !== WebSocket.OPEN) return;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const pending = send(encodeFrame(Channel.Stdin, bytes));
+    if (!socket.isOpen) return;
+    const pending = socket.send(Channel.Stdin, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     // Waiting for every send would serialise on round trips; only wait when a lot is queued. A send that fails
     // un-awaited means the socket is closing, which the 'close' handler reports, so its rejection is dropped here.
     if (socket.bufferedAmount > STDIN_HIGH_WATER) await pending;
     else pending.catch(() => undefined);
   }
-  if (socket.readyState === WebSocket.OPEN) await send(closeStdinFrame());
+  if (socket.isOpen) await socket.send(Channel.Close, Uint8Array.of(Channel.Stdin));
 }
 
 /** Result of {@link execCapture}: the whole output in memory, for small commands (probes, `cat /etc/resolv.conf`). */

@@ -33,9 +33,10 @@ export interface SeaConfig {
  * Node flags of every run, here and in bin/lib/launch.sh (a unit test keeps the two equal). A 1 MiB young
  * generation keeps a long capture's RSS flat and low: the stream allocates a buffer per websocket frame and
  * V8 otherwise grows the semi-space to 16 MiB (measured on a 700 MiB capture: 180 → 119 MiB peak, same
- * throughput). Node runtimes older than 24.6 ignore execArgv in the SEA config.
+ * throughput). `--expose-gc` lets a streaming exec collect its dead socket reads as it goes (src/kube/channel-socket.ts).
+ * Node runtimes older than 24.6 ignore execArgv in the SEA config.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
 
 /**
  * sea-config.json for one platform. The V8 code cache is only valid for the V8 build and CPU that made it, so it

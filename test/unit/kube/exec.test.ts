@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable, Writable } from 'node:stream';
+import { type Duplex, Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KubeClient } from '../../../src/kube/client.js';
 import { localKubeconfig } from './local-kubeconfig.js';
 import {
   Channel,
-  closeStdinFrame,
   decodeExecStatus,
-  decodeFrame,
-  encodeFrame,
   execCapture,
   execInPod,
   execQuery,
@@ -19,20 +17,16 @@ import {
 } from '../../../src/kube/exec.js';
 import { NetdiagError } from '../../../src/lib/errors.js';
 
-describe('exec frame codec', () => {
-  it('round-trips binary payloads on every channel', () => {
-    const payload = Buffer.from([0, 255, 1, 2, 3, 0x1b]);
-    for (const channel of [0, 1, 2, 3, 4, 255]) {
-      const decoded = decodeFrame(encodeFrame(channel, payload));
-      assert.equal(decoded.channel, channel);
-      assert.deepEqual(decoded.payload, payload);
-    }
-    assert.deepEqual(decodeFrame(encodeFrame(Channel.Stdout)).payload.length, 0);
-    assert.throws(() => decodeFrame(Buffer.alloc(0)), /empty exec frame/);
-  });
-  it('half-closes stdin with [255, 0]', () => {
-    assert.deepEqual([...closeStdinFrame()], [255, 0]);
-  });
+/** The server side of the channel protocol: one message per channel payload, byte 0 the channel. */
+function encodeFrame(channel: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  return Buffer.concat([Uint8Array.of(channel), payload]);
+}
+
+function decodeFrame(frame: Buffer): { channel: number; payload: Buffer } {
+  return { channel: frame[0] as number, payload: frame.subarray(1) };
+}
+
+describe('exec channel protocol', () => {
   it('decodes exit status from channel 3', () => {
     assert.deepEqual(decodeExecStatus('{"metadata":{},"status":"Success"}'), { kind: 'exited', exitCode: 0 });
     const nonZero = JSON.stringify({
@@ -238,6 +232,43 @@ describe('execInPod streaming', () => {
     assert.equal(closed, true, 'the socket was closed');
   });
 
+  it('joins a fragmented status, passes fragmented output on in order and answers pings', async () => {
+    const output = randomBytes(100_000);
+    let ponged = false;
+    handler = (socket) => {
+      socket.on('pong', (data) => {
+        ponged = data.toString() === 'hello';
+      });
+      socket.ping('hello');
+      // One stdout message in three fragments: the channel byte is only in the first.
+      socket.send(encodeFrame(Channel.Stdout, output.subarray(0, 10)), { binary: true, fin: false });
+      socket.send(output.subarray(10, 60_000), { binary: true, fin: false });
+      socket.send(output.subarray(60_000), { binary: true, fin: true });
+      const status = encodeFrame(Channel.Status, Buffer.from('{"status":"Success"}'));
+      socket.send(status.subarray(0, 5), { binary: true, fin: false });
+      socket.send(status.subarray(5), { binary: true, fin: true }, () => setTimeout(() => socket.close(1000), 50));
+    };
+    const result = await execCapture(client, { namespace: 'ns', pod: 'p', command: ['cat'] });
+    assert.equal(result.exitCode, 0);
+    assert.deepEqual(result.stdout, output);
+    assert.equal(ponged, true, 'the ping was answered with its payload');
+  });
+
+  it('names the reason when the server closes without a status', async () => {
+    handler = (socket) => socket.close(1011, 'stream translator gone');
+    await assert.rejects(
+      execInPod(client, {
+        namespace: 'ns',
+        pod: 'p',
+        command: ['cat'],
+        stdout: new Writable({ write: (_c, _e, cb) => cb() }),
+      }),
+      (err: unknown) =>
+        err instanceof NetdiagError &&
+        /closed without an exit status \(websocket code 1011 stream translator gone\)/.test(err.message),
+    );
+  });
+
   it('closes the socket and rejects with the reason when aborted', async () => {
     let closed = false;
     handler = (socket) => {
@@ -257,5 +288,76 @@ describe('execInPod streaming', () => {
     await assert.rejects(pending, /stop/);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(closed, true);
+  });
+});
+
+/** Handshakes a real API server would not give, answered by a bare HTTP server. */
+describe('execInPod handshake', () => {
+  let server: Server;
+  let client: KubeClient;
+  let answer: (request: IncomingMessage, socket: Duplex) => void = () => undefined;
+
+  before(async () => {
+    server = createServer();
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex) => answer(request, socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    client = KubeClient.fromAccess({
+      kubeconfig: localKubeconfig((server.address() as AddressInfo).port),
+      requestTimeoutMs: 1000,
+    });
+  });
+  after(() => server.close());
+  const run = () =>
+    execInPod(client, {
+      namespace: 'ns',
+      pod: 'p',
+      command: ['cat'],
+      stdout: new Writable({ write: (_c, _e, cb) => cb() }),
+    });
+
+  it('turns a refused upgrade into the API error (403 → RBAC fix)', async () => {
+    answer = (_request, socket) => {
+      const body = JSON.stringify({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'Forbidden',
+        code: 403,
+        message: 'pods "p" is forbidden',
+      });
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+    };
+    await assert.rejects(
+      run(),
+      (err: unknown) =>
+        err instanceof NetdiagError && /forbidden: cannot exec in pods of namespace "ns"/.test(err.message),
+    );
+  });
+
+  it('refuses a subprotocol it did not offer and a wrong Sec-WebSocket-Accept', async () => {
+    const accept = (key: string) =>
+      createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    for (const [protocol, good, expected] of [
+      ['v9.channel.k8s.io', true, /subprotocol "v9.channel.k8s.io", which was not offered/],
+      [STREAM_PROTOCOL_V5, false, /wrong Sec-WebSocket-Accept/],
+    ] as const) {
+      answer = (request, socket) => {
+        const key = String(request.headers['sec-websocket-key']);
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Accept: ${good ? accept(key) : accept('other')}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
+        );
+      };
+      await assert.rejects(run(), (err: unknown) => err instanceof NetdiagError && expected.test(err.message));
+    }
+  });
+
+  it('times out a handshake the server never answers', async () => {
+    answer = () => undefined;
+    await assert.rejects(
+      run(),
+      (err: unknown) => err instanceof NetdiagError && /timed out after 1s/.test(err.message),
+    );
   });
 });

@@ -179,7 +179,7 @@ describe('release targets', () => {
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: false,
-      execArgv: ['--max-semi-space-size=1'],
+      execArgv: ['--max-semi-space-size=1', '--expose-gc'],
       assets: { 'tcpdump/linux-amd64/tcpdump': '/a/t' },
     });
   });
