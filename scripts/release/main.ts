@@ -67,6 +67,10 @@ async function smokeTest(command: string, args: string[], expectCommands: string
   }
   const version = await run(command, [...args, '--version'], { env });
   if (!version.stdout.startsWith('kubectl-netdiag/')) throw new Error(`${command} --version printed ${version.stdout}`);
+  // A warning here (a rejected code cache, a deprecation) would be printed on every run a user makes.
+  for (const out of [help, version]) {
+    if (out.stderr !== '') throw new Error(`${command} printed on stderr: ${out.stderr.trim()}`);
+  }
 }
 
 interface Built {

@@ -79,7 +79,9 @@ export async function buildSea(b: SeaBuild): Promise<{ blobBytes: number }> {
   // `main` is recorded in the blob as given: relative to the bundle's directory, so the blob (and the archive)
   // does not depend on where the release was built.
   await writeFile(configFile, JSON.stringify(seaConfig(basename(b.bundle), blob, b.assets, b.codeCache), null, 2));
-  await run(b.blobNode, ['--experimental-sea-config', configFile], { cwd: dirname(b.bundle) });
+  // V8 refuses a code cache made under other flags (`--expose-gc` is part of its check; the executable then warns
+  // "Code cache data rejected" on every run), so the blob is written under the flags the executable runs with.
+  await run(b.blobNode, [...NODE_FLAGS, '--experimental-sea-config', configFile], { cwd: dirname(b.bundle) });
   const blobBytes = await readFile(blob);
   let executable: Buffer = await readFile(b.nodeBinary);
   if (b.platform.format === 'pe') executable = stripAuthenticode(executable);
