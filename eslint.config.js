@@ -30,9 +30,18 @@ export default tseslint.config(
     },
   },
   {
-    // Bundle shims stand in for CommonJS packages, so they are CommonJS themselves.
-    files: ['scripts/release/shims/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    // Bundle shims stand in for CommonJS packages, so they are CommonJS themselves; so is the SEA main script.
+    files: ['scripts/release/shims/*.cjs', 'scripts/release/sea-main.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        exports: 'writable',
+        __filename: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -152,6 +152,7 @@ async function main(): Promise<void> {
       nodeBinary: node,
       blobNode,
       codeCache,
+      loader: join(repoRoot, 'scripts', 'release', 'sea-main.cjs'),
       bundle: bundlePath,
       assets,
       workDir,

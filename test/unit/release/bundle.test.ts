@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -83,6 +83,16 @@ describe('bundled CLI', { timeout: 120_000 }, () => {
     for (const id of expected) assert.match(help.stdout, new RegExp(`^  ${id.split(':')[0]}\\s`, 'm'), id);
     const client = await run(process.execPath, [outfile, 'version', '--client', '-o', 'json'], { cwd: dir, env });
     assert.equal((JSON.parse(client.stdout) as { client: { version: string } }).client.version, '9.8.7');
+    // The first localeCompare of a process loads ICU's collation data (~5 ms and ~3 MiB): the start must not.
+    const collation = join(dir, 'report-collation.cjs');
+    await writeFile(
+      collation,
+      'const c = String.prototype.localeCompare;\n' +
+        'String.prototype.localeCompare = function (...a) { process.stderr.write("localeCompare\\n"); return c.apply(this, a); };\n',
+    );
+    const traced = await run(process.execPath, ['--require', collation, outfile, 'version', '--client'], { cwd: dir, env });
+    assert.match(traced.stdout, /Client Version: 9\.8\.7/);
+    assert.doesNotMatch(traced.stderr, /localeCompare/);
     await assert.rejects(
       run(process.execPath, [outfile, 'no-such-command'], { cwd: dir, env }),
       (err: { code?: number; stderr?: string }) => {
