@@ -319,10 +319,26 @@ function dropFromPageCache(file: string): void {
   if (run.status !== 0) throw new Error(`dd iflag=nocache ${file}: ${run.stderr.toString()}`);
 }
 
+/** The three largest anonymous parts of the process, from /proc/PID/smaps (which one grows when a peak is high). */
+function largestAnonymous(pid: number): string {
+  const parts: { name: string; anon: number }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) parts.push({ name: mapping[1] || 'anon', anon: 0 });
+    else if (line.startsWith('Anonymous:')) parts.at(-1)!.anon = Number(line.split(/\s+/)[1]) * 1024;
+  }
+  return parts
+    .sort((a, b) => b.anon - a.anon)
+    .slice(0, 3)
+    .map((p) => `${p.name} ${mib(p.anon)}`)
+    .join(', ');
+}
+
 async function peakRssOnce(): Promise<number> {
   dropFromPageCache(executableOf(cli));
   const { child: ours } = start(cli, ['sniff', 'server', '-n', ns, '-o', '-', '-q', '--no-stats', ...EXTRA_ARGS]);
   const samples: { bytes: number; rss: number; anon: number; file: number }[] = [];
+  let largest = '';
   let total = 0;
   let hwm = 0;
   const started = Date.now();
@@ -331,6 +347,7 @@ async function peakRssOnce(): Promise<number> {
       try {
         const { rss, hwm: peak, anon, file } = rssOf(ours.pid!);
         hwm = Math.max(hwm, peak);
+        if (samples.every((s) => s.rss < rss)) largest = largestAnonymous(ours.pid!);
         samples.push({ bytes: total, rss, anon, file });
       } catch {
         // the process is gone
@@ -360,7 +377,8 @@ async function peakRssOnce(): Promise<number> {
   console.log(
     `peak RSS capturing ${mib(total)} in ${seconds.toFixed(0)} s (${mib(total / seconds)}/s): ${mib(hwm)} (goal ≤ 100 MiB); ` +
       `RSS at 25/50/75/100%: ${[0.25, 0.5, 0.75, 0.999].map((f) => mib(at(f))).join(' / ')}; ` +
-      `highest sample ${mib(highest.rss)} = anonymous ${mib(highest.anon)} + file-backed ${mib(highest.file)}`,
+      `highest sample ${mib(highest.rss)} = anonymous ${mib(highest.anon)} (largest: ${largest}) + ` +
+      `file-backed ${mib(highest.file)}`,
   );
   return hwm;
 }

@@ -35,14 +35,15 @@ const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /**
  * Every socket read is a new buffer (TLS hands over at most 16 KiB per read), freed only when V8 collects the object
  * that holds it. A stream makes few JS objects per byte, so the young generation fills slowly and tens of MiB of dead
- * reads waited in malloc's heap for the next scavenge. A minor GC after every 2 MiB read bounds that; with nothing
- * alive to copy it takes ~0.3 ms (1 GiB on loopback: 508 of them, 160 ms in all). The few reads still queued in a sink
- * at two scavenges in a row are promoted, and only a full GC frees those, which V8 starts for external memory only
- * after ~64 MiB; so every 32 MiB, if more than 3 MiB of buffers are alive, a full GC runs (concurrently). On the lab,
- * 2 GiB captures: peak RSS 110.9/103.2/104.7 MiB → 104.1/103.5 with the minor GCs → 99.0 with both, flat while
- * streaming (docs/sniff.md). Only when the runtime exposes gc (NODE_FLAGS in scripts/release/lib/sea.ts).
+ * reads waited in malloc's heap for the next scavenge. A minor GC after every 1 MiB read bounds that; with nothing
+ * alive to copy it takes ~0.3 ms. The few reads still queued in a sink at two scavenges in a row are promoted, and
+ * only a full GC frees those, which V8 starts for external memory only after ~64 MiB; so every 16 MiB, if more than
+ * 3 MiB of buffers are alive, a full GC runs (concurrently). On the lab, 2 GiB captures through the launcher: peak
+ * RSS 110.9/103.2/104.7 MiB without → 99.0 with a minor GC every 2 MiB; the single executable, 5 rounds at 2 MiB:
+ * 99.1–101.2 MiB (malloc's heap 9.7–11 MiB) → 4 rounds at 1 MiB: 96.1–100.3 (7.0–8.2), 72–74 MiB/s against 75–78
+ * (docs/sniff.md). Only when the runtime exposes gc (NODE_FLAGS in scripts/release/lib/sea.ts).
  */
-const COLLECT_AFTER_BYTES = 2 * 1024 * 1024;
+const COLLECT_AFTER_BYTES = 1024 * 1024;
 const FULL_CHECK_EVERY = 16;
 const PROMOTED_LIMIT_BYTES = 3 * 1024 * 1024;
 
