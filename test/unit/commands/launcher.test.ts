@@ -60,6 +60,19 @@ function launch(
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A built install without a bundled Node, and a Node 24 on PATH (in `dir`) that prints one environment variable. */
+function installWithEnvEchoNode(variable: string): { bin: string; dir: string } {
+  const root = fakeInstall({ bundledNode: false, built: true });
+  const dir = path.join(root, 'env-node');
+  mkdirSync(dir);
+  writeFileSync(
+    path.join(dir, 'node'),
+    `#!/bin/sh\nif [ "$1" = "-p" ]; then echo 24.21.0; exit 0; fi\necho "$${variable}"\n`,
+  );
+  chmodSync(path.join(dir, 'node'), 0o755);
+  return { bin: path.join(root, 'bin', 'kubectl-netdiag'), dir };
+}
+
 describe('bin/kubectl-netdiag launcher', () => {
   it('prefers the Node 24 in node_modules/node', () => {
     const root = fakeInstall({ bundledNode: true, built: true });
@@ -70,21 +83,19 @@ describe('bin/kubectl-netdiag launcher', () => {
   });
 
   it("gives Node a compile cache in the user's cache directory, unless one is set", () => {
-    const root = fakeInstall({ bundledNode: false, built: true });
-    const dir = path.join(root, 'env-node');
-    mkdirSync(dir);
-    writeFileSync(
-      path.join(dir, 'node'),
-      '#!/bin/sh\nif [ "$1" = "-p" ]; then echo 24.21.0; exit 0; fi\necho "$NODE_COMPILE_CACHE"\n',
-    );
-    chmodSync(path.join(dir, 'node'), 0o755);
-    const bin = path.join(root, 'bin', 'kubectl-netdiag');
+    const { bin, dir } = installWithEnvEchoNode('NODE_COMPILE_CACHE');
     assert.equal(
       launch(bin, [dir], [], { HOME: '/home/u' }).stdout,
       '/home/u/.cache/kubectl-netdiag/v8-compile-cache\n',
     );
     assert.equal(launch(bin, [dir], [], { XDG_CACHE_HOME: '/c' }).stdout, '/c/kubectl-netdiag/v8-compile-cache\n');
     assert.equal(launch(bin, [dir], [], { NODE_COMPILE_CACHE: '/mine' }).stdout, '/mine\n');
+  });
+
+  it("fixes glibc's mmap threshold, unless one is set", () => {
+    const { bin, dir } = installWithEnvEchoNode('MALLOC_MMAP_THRESHOLD_');
+    assert.equal(launch(bin, [dir]).stdout, '131072\n');
+    assert.equal(launch(bin, [dir], [], { MALLOC_MMAP_THRESHOLD_: '65536' }).stdout, '65536\n');
   });
 
   it('falls back to node on PATH when it is 22 or newer', () => {
