@@ -31,7 +31,7 @@ const DESCRIPTIONS: Readonly<Record<CheckId, string>> = {
   [CHECK_IDS.podIP]: 'TCP to the echo pod IP',
   [CHECK_IDS.clusterIP]: 'the test Service ClusterIP',
   [CHECK_IDS.nodePort]: 'TCP to the NodePort',
-  [CHECK_IDS.serviceName]: 'TCP to the test Service by name',
+  [CHECK_IDS.serviceName]: 'TCP to the test Service',
   [CHECK_IDS.http]: 'HTTP GET of the test Service',
   [CHECK_IDS.mtu]: 'DF ping at the pod MTU',
   [CHECK_IDS.externalTcp]: 'TCP',

@@ -111,6 +111,9 @@ const queryEvidence = (where: string, resolver: string, query: QueryFact): Evide
   output: trimOutput(query.output, 12),
 });
 
+/** Where a node's probe ran, as evidence names it. */
+const probeWhere = (facts: NodeFacts): string => `pod ${facts.namespace}/${facts.pod}`;
+
 const lookupEvidence = (where: string, lookup: LookupFact): Evidence => ({
   where,
   command: `getent ahosts ${lookup.name}`,
@@ -123,9 +126,15 @@ export function lookupResolved(lookup: LookupFact): boolean {
   return lookup.expected.length === 0 || lookup.expected.some((address) => lookup.result.addresses.includes(address));
 }
 
+/** The exit status of a lookup the probe killed at its deadline (SIGTERM). */
+const KILLED_AT_DEADLINE = 143;
+
 function lookupProblem(lookup: LookupFact): string {
-  if (lookup.result.addresses.length === 0)
-    return lookup.exitCode === 2 ? 'not found' : `no address (exit ${lookup.exitCode})`;
+  if (lookup.result.addresses.length === 0) {
+    if (lookup.exitCode === 2) return 'not found';
+    if (lookup.exitCode === KILLED_AT_DEADLINE) return `no answer within ${(lookup.ms / 1000).toFixed(0)} s`;
+    return `no address (exit ${lookup.exitCode})`;
+  }
   return `got ${lookup.result.addresses.join(', ')}, expected ${lookup.expected.join(' or ')}`;
 }
 
@@ -213,7 +222,7 @@ export interface NodeCheckContext {
 
 function resolvConfFinding(facts: NodeFacts, context: NodeCheckContext): Finding {
   const subject = nodeSubject(facts.node);
-  const where = `pod ${facts.namespace}/${facts.pod}`;
+  const where = probeWhere(facts);
   const conf = facts.resolvConf;
   if (!conf) return finding(DnsIds.resolvConf, subject, 'fail', 'could not read /etc/resolv.conf in the probe pod');
   const { cluster } = context;
@@ -268,7 +277,7 @@ function lookupFinding(
 ): Finding | undefined {
   if (lookups.length === 0) return undefined;
   const subject = nodeSubject(facts.node);
-  const where = `pod ${facts.namespace}/${facts.pod}`;
+  const where = probeWhere(facts);
   const failed = lookups.filter((lookup) => !lookupResolved(lookup));
   const metrics = { names: lookups.length, failed: failed.length };
   if (failed.length === 0) {
@@ -298,6 +307,12 @@ function lookupFinding(
   );
 }
 
+/** No cluster name resolves on the node: every other lookup there fails for that reason first. */
+function clusterNamesFail(facts: NodeFacts): boolean {
+  const names = facts.lookups.filter((lookup) => lookup.kind === 'cluster');
+  return names.length > 0 && !names.some(lookupResolved);
+}
+
 function externalFinding(facts: NodeFacts): Finding {
   const subject = nodeSubject(facts.node);
   const external = facts.lookups.filter((lookup) => lookup.kind === 'external');
@@ -307,12 +322,16 @@ function externalFinding(facts: NodeFacts): Finding {
   const defaults = external.filter((lookup) => lookup.isDefault);
   // An unresolvable default name means an air-gapped cluster, which is not a fault: only names asked for can fail.
   if (requested.length === 0 && !defaults.some(lookupResolved)) {
-    const where = `pod ${facts.namespace}/${facts.pod}`;
+    const where = probeWhere(facts);
+    // When cluster names fail too, the node's resolver is what is broken: asking about air gaps would mislead.
+    const why = clusterNamesFail(facts)
+      ? ', nor do cluster names on this node: see dns.lookup.cluster'
+      : ': an air-gapped cluster?';
     return finding(
       DnsIds.lookupExternal,
       subject,
       'skip',
-      `the default external name ${defaults.map((l) => l.name).join(', ')} does not resolve (${defaults.map(lookupProblem).join('; ')}): an air-gapped cluster?`,
+      `the default external name ${defaults.map((l) => l.name).join(', ')} does not resolve (${defaults.map(lookupProblem).join('; ')})${why}`,
       defaults.map((lookup) => lookupEvidence(where, lookup)),
       { hint: 'pass --external NAME with a name your cluster should resolve, or --no-external' },
     );
@@ -333,7 +352,7 @@ function podFinding(facts: NodeFacts, context: NodeCheckContext): Finding | unde
   if (lookups.length === 0) return undefined;
   const mode = context.cluster.corefile?.podsMode;
   const subject = nodeSubject(facts.node);
-  const where = `pod ${facts.namespace}/${facts.pod}`;
+  const where = probeWhere(facts);
   const failed = lookups.filter((lookup) => !lookupResolved(lookup));
   if (failed.length === 0)
     return finding(DnsIds.lookupPod, subject, 'pass', `pod name ${lookups[0]?.name} resolves`, [], {
@@ -359,7 +378,9 @@ function podFinding(facts: NodeFacts, context: NodeCheckContext): Finding | unde
     `pod name ${failed[0]?.name} does not resolve (${lookupProblem(failed[0] as LookupFact)}) although the Corefile has pods ${mode ?? 'unknown'}`,
     evidence,
     {
-      hint: 'check the CoreDNS logs and its RBAC (pods list/watch for `pods verified`)',
+      hint: clusterNamesFail(facts)
+        ? 'cluster names fail on this node too: the hop findings (dns.hop.*) say where lookups stop'
+        : 'check the CoreDNS logs and its RBAC (pods list/watch for `pods verified`)',
       metrics: { podsMode: mode ?? 'unknown' },
     },
   );
@@ -455,7 +476,7 @@ function upstreamFinding(facts: NodeFacts): Finding | undefined {
         hint: 'pass --external NAME with a name your cluster should resolve',
       },
     );
-  const where = `pod ${facts.namespace}/${facts.pod}`;
+  const where = probeWhere(facts);
   const through = hopProblems(where, viaCoredns);
   const straight = hopProblems(where, direct);
   const metrics = {
@@ -523,7 +544,7 @@ function largeAnswerFinding(facts: NodeFacts): Finding | undefined {
   const large = facts.largeAnswer;
   if (!large) return undefined;
   const subject = nodeSubject(facts.node);
-  const where = `pod ${facts.namespace}/${facts.pod}`;
+  const where = probeWhere(facts);
   const resolver = large.tcp.result.server ?? 'resolver';
   const records = large.tcp.result.answers.length;
   const metrics = { name: large.tcp.name, records, udpTruncated: large.udp.result.truncated };
@@ -577,9 +598,19 @@ function latencyFinding(facts: NodeFacts): Finding | undefined {
 }
 
 function conntrackRaceFinding(facts: NodeFacts): Finding | undefined {
-  const runs = facts.repeated;
-  if (runs.length === 0) return undefined;
+  if (facts.repeated.length === 0) return undefined;
   const subject = nodeSubject(facts.node);
+  // A lookup that failed waited for the C library's timeouts on a broken path, not for one lost query's retry:
+  // the path is named by the lookup and hop findings, and the race can only be told from lookups that resolved.
+  const runs = facts.repeated.filter(lookupResolved);
+  if (runs.length === 0)
+    return finding(
+      DnsIds.conntrackRace,
+      subject,
+      'skip',
+      `not measured: ${facts.repeated[0]?.name} does not resolve through the C library (see dns.lookup.cluster)`,
+      facts.repeated.slice(0, 1).map((lookup) => lookupEvidence(probeWhere(facts), lookup)),
+    );
   const outliers = runs.filter((lookup) => lookup.ms >= RETRY_OUTLIER_MS);
   const metrics = {
     lookups: runs.length,
@@ -631,7 +662,7 @@ export function nodeFindings(facts: NodeFacts, context: NodeCheckContext): Findi
       DnsIds.lookupCluster,
       clusterLookups,
       'cluster names',
-      'see the hop findings below for where the lookup stops',
+      'the hop findings (dns.hop.*) say where the lookup stops',
     ),
     podFinding(facts, context),
     externalFinding(facts),

@@ -21,12 +21,18 @@ const cell = (findings: readonly Finding[], id: string): string => {
   return found.status === 'pass' ? 'ok' : found.status;
 };
 
-/** `1/3 ms`: median/p95 over the node's answered UDP queries to the first resolver in the path. */
-function latencyCell(data: DnsData, node: string): string {
-  const row = data.resolvers.find(
-    (entry) => entry.node === node && entry.protocol === 'udp' && entry.medianMs !== undefined,
-  );
-  return row ? `${row.medianMs}/${row.p95Ms} ms` : '-';
+/** dig reports whole milliseconds: 0 is an answer faster than one, not a free one. */
+const wholeMs = (ms: number): string => (ms === 0 ? '<1' : String(ms));
+
+/**
+ * `1/3 ms`: median/p95 over the node's answered UDP queries to the resolver its pods ask (the nameserver, else the
+ * first in the path); `-` when that one did not answer: a later hop's figure would pass for the pods' latency.
+ */
+function latencyCell(data: DnsData, node: DnsData['nodes'][number]): string {
+  const rows = data.resolvers.filter((entry) => entry.node === node.node && entry.protocol === 'udp');
+  const row = rows.find((entry) => entry.address === node.nameserver) ?? rows[0];
+  if (row?.medianMs === undefined || row.p95Ms === undefined) return '-';
+  return `${wholeMs(row.medianMs)}/${wholeMs(row.p95Ms)} ms`;
 }
 
 function pad(rows: readonly (readonly string[])[]): string {
@@ -55,7 +61,7 @@ export function dnsNodeTable(result: DiagnosticResult<DnsData>, options: { reado
       node.node,
       node.nameserver ?? '-',
       ...COLUMNS.map(([, id]) => cell(node.findings, id)),
-      latencyCell(data, node.node),
+      latencyCell(data, node),
     ]);
   for (const entry of result.unavailable) rows.push([entry.node, `unavailable: ${entry.reason}`]);
   const lines = [...header, '', pad(rows)];

@@ -71,6 +71,17 @@ describe('probe findings', () => {
     assert.equal(finding.metrics?.target, 'clusterip/tcp');
     assert.match(finding.hint ?? '', /kube-proxy there .*node w3/);
   });
+  it('the Service-name checks say what they reached once', () => {
+    const timeout = { ok: false, reason: 'timeout', detail: 'no answer before the deadline' } as const;
+    assert.equal(
+      probeFinding(record(find(CHECK_IDS.serviceName, 'w3'), timeout)).summary,
+      'TCP to the test Service name: timeout (no answer before the deadline)',
+    );
+    assert.equal(
+      probeFinding(record(find(CHECK_IDS.http, 'w3', undefined, 'name'), timeout)).summary,
+      'HTTP GET of the test Service name: timeout (no answer before the deadline)',
+    );
+  });
   it('a NodePort pair blames the receiving node', () => {
     const finding = probeFinding(
       record(find(CHECK_IDS.nodePort, 'w1', 'w3'), { ok: false, reason: 'refused', detail: 'refused' }),

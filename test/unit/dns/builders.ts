@@ -155,7 +155,7 @@ export function nodeFacts(node: string, shape: NodeShape = {}): NodeFacts {
       }),
     ],
     repeated: (shape.repeatedMs ?? [10, 10, 10, 10, 10]).map((ms) =>
-      lookup('kubernetes.default', 'cluster', true, { expected: [KUBERNETES_IP], ms }),
+      lookup('kubernetes.default', 'cluster', clusterOk, { expected: [KUBERNETES_IP], ms }),
     ),
     hops: [
       hop('nodelocal', NODE_LOCAL_IP, 'node-local cache', shape.nodelocal ?? fast, external),

@@ -201,6 +201,30 @@ describe('hops and latency', () => {
     assert.equal(found?.metrics?.outliers, 2);
     assert.match(found?.hint ?? '', /node-local DNS cache.*single-request-reopen/);
   });
+  it('a lookup the probe killed at its deadline says so, not its exit status', () => {
+    const facts = nodeFacts(NODES[0] as string, { clusterNames: false });
+    const killed = facts.lookups.map((lookup) => ({ ...lookup, exitCode: 143, ms: 12_010 }));
+    const found = nodeFindings({ ...facts, lookups: killed }, context).find((f) => f.id === DnsIds.lookupCluster);
+    assert.match(found?.summary ?? '', /kubernetes\.default: no answer within 12 s/);
+    const external = nodeFindings(
+      nodeFacts(NODES[0] as string, { clusterNames: false, externalNames: false, defaultExternal: true }),
+      context,
+    ).find((f) => f.id === DnsIds.lookupExternal);
+    assert.equal(external?.status, 'skip');
+    assert.match(external?.summary ?? '', /, nor do cluster names on this node: see dns\.lookup\.cluster/);
+    const pod = nodeFindings(nodeFacts(NODES[0] as string, { clusterNames: false }), context).find(
+      (f) => f.id === DnsIds.lookupPod,
+    );
+    assert.match(pod?.hint ?? '', /cluster names fail on this node too/);
+  });
+  it('lookups that fail after the C library timeouts are a broken path, not the conntrack race', () => {
+    const found = nodeFindings(
+      nodeFacts(NODES[0] as string, { clusterNames: false, repeatedMs: [12_000] }),
+      context,
+    ).find((f) => f.id === DnsIds.conntrackRace);
+    assert.equal(found?.status, 'skip');
+    assert.match(found?.summary ?? '', /does not resolve.*dns\.lookup\.cluster/);
+  });
 });
 
 describe('symptom → cause (the lab faults)', () => {

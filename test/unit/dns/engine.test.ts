@@ -125,6 +125,16 @@ describe('the node table', () => {
     assert.match(table, /worker2\.kube\.local\s+169\.254\.25\.10\s+fail\s+-\s+-\s+ok\s+-\s+-\s+1\/4 ms/));
   it('the result matches docs/schema/dns.schema.json (so does real output: test/e2e/dns.test.ts)', () =>
     assertMatchesSchema('dns', JSON.parse(JSON.stringify(result))));
+  it("the latency is the pods' nameserver's: '-' when it did not answer, '<1' below dig's millisecond", () => {
+    const resolver = result.data.resolvers[0];
+    assert.ok(resolver);
+    const withResolvers = (resolvers: DnsData['resolvers']): string =>
+      dnsNodeTable({ ...result, data: { ...result.data, resolvers } }, { wide: false });
+    const clusterip = { ...resolver, role: 'clusterip' as const, address: '10.233.0.10', medianMs: 0, p95Ms: 3 };
+    const unanswered = { ...resolver, answered: 0, unanswered: 3, medianMs: undefined, p95Ms: undefined };
+    assert.match(withResolvers([unanswered, clusterip]), /worker2\.kube\.local\s+169\.254\.25\.10\s+.*\s-$/m);
+    assert.match(withResolvers([{ ...resolver, medianMs: 0, p95Ms: 0 }]), /<1\/<1 ms$/m);
+  });
   it('unavailable nodes and the propagation times', () => {
     assert.match(table, /worker3\.kube\.local\s+unavailable: image pull failed/);
     assert.match(table, /resolvable after: worker2\.kube\.local 1\.2 s/);
