@@ -11,7 +11,7 @@
  * 4. none of them was seen.
  */
 import { type Evidence, type Finding, type MetricValue, trimOutput } from '../findings/model.js';
-import type { CountersDiff } from '../node/counters.js';
+import type { CountersDiff, FirewallRule } from '../node/counters.js';
 import { describeCountersDiff } from '../node/counters.js';
 import { type BwCause, BW_IDS } from './ids.js';
 import type { BwData, Network, PairResult } from './model.js';
@@ -173,8 +173,23 @@ export interface CauseVerdict {
   readonly evidence: readonly Evidence[];
 }
 
-/** The likeliest cause, in the order of the module comment, with the evidence that names it. */
-export function likeliestCause(evidence: PairEvidence | undefined): CauseVerdict {
+/**
+ * A rule that drops a share of packets at random (iptables `statistic --mode random`, nft `numgen random`): it slows
+ * a link and makes it retransmit, but cannot be why no connection was made at all.
+ */
+const dropsAtRandom = (rule: FirewallRule): boolean =>
+  /--mode random|--probability|"numgen":\{"mode":"random"/.test(rule.rule);
+
+/** Long enough to show an iptables rule's matches, short enough for one summary line. */
+const RULE_TEXT_CHARS = 80;
+const ruleText = (rule: FirewallRule): string =>
+  rule.rule.length > RULE_TEXT_CHARS ? `${rule.rule.slice(0, RULE_TEXT_CHARS - 1)}…` : rule.rule;
+
+/**
+ * The likeliest cause, in the order of the module comment, with the evidence that names it. `blocked`: the test made
+ * no connection, so a rule that drops everything it matches is named before one that drops at random.
+ */
+export function likeliestCause(evidence: PairEvidence | undefined, blocked = false): CauseVerdict {
   if (!evidence) return { cause: 'none', summary: 'no evidence taken', evidence: [] };
   const lines: Evidence[] = [];
   const probe = evidence.dontFragment;
@@ -195,11 +210,17 @@ export function likeliestCause(evidence: PairEvidence | undefined): CauseVerdict
     ];
     return { cause: 'mtu', summary: `MTU: ${parts.join('; ')}`, evidence: lines };
   }
-  const drops = evidence.counters.flatMap(({ node, diff }) => diff.droppingRules.map((change) => ({ node, change })));
+  const drops = evidence.counters
+    .flatMap(({ node, diff }) => diff.droppingRules.map((change) => ({ node, change })))
+    .sort(
+      (a, b) =>
+        (blocked ? Number(dropsAtRandom(a.change.rule)) - Number(dropsAtRandom(b.change.rule)) : 0) ||
+        b.change.packets - a.change.packets,
+    );
   if (drops.length > 0) {
     const top = drops[0];
     const named = top
-      ? `${top.change.rule.table} ${top.change.rule.chain} on ${top.node} dropped ${top.change.packets}`
+      ? `${top.change.rule.table} ${top.change.rule.chain} on ${top.node} dropped ${top.change.packets}: ${ruleText(top.change.rule)}`
       : '';
     return {
       cause: 'firewall',
@@ -272,7 +293,7 @@ export function bwFindings(data: BwData, evidence: ReadonlyMap<string, PairEvide
     }
   }
   for (const flag of flags) {
-    const verdict = likeliestCause(evidence.get(resultKey(flag.result)));
+    const verdict = likeliestCause(evidence.get(resultKey(flag.result)), flag.id === BW_IDS.pair);
     findings.push({
       id: flag.id,
       subject: pairSubject(flag.result),

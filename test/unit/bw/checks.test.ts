@@ -12,7 +12,7 @@ import {
 } from '../../../src/bw/checks.js';
 import type { BwData, NetworkRatio, PairResult } from '../../../src/bw/model.js';
 import { bwData, pairResult, W1, W2, W3 } from './data.js';
-import { diffCounters, parseCounters } from '../../../src/node/counters.js';
+import { diffCounters, parseCounters, type FirewallRule } from '../../../src/node/counters.js';
 
 const G = 1e9;
 const M = 1e6;
@@ -154,6 +154,36 @@ describe('likeliestCause (evidence from real counters)', () => {
     it(`${name} → ${cause}`, () => assert.equal(likeliestCause(given).cause, cause));
   }
 
+  it('a test that made no connection names the rule that drops all it matches before one that drops at random', () => {
+    const rule = (table: string, chain: string, text: string): FirewallRule => ({
+      backend: 'iptables-nft',
+      family: 'ipv4',
+      table,
+      chain,
+      rule: text,
+      verdict: 'DROP',
+      packets: 0,
+      bytes: 0,
+    });
+    const loss = rule(
+      'mangle',
+      'POSTROUTING',
+      '-A POSTROUTING -o va -m statistic --mode random --probability 0.05 -j DROP',
+    );
+    const block = rule('raw', 'PREROUTING', '-A PREROUTING -p tcp -m tcp --dport 5201 -j DROP');
+    const both = evidence({
+      counters: [
+        { node: W1, diff: { nicErrors: [], droppingRules: [{ rule: loss, packets: 11, bytes: 660 }] } },
+        { node: W3, diff: { nicErrors: [], droppingRules: [{ rule: block, packets: 5, bytes: 300 }] } },
+      ],
+    });
+    assert.match(
+      likeliestCause(both, true).summary,
+      /\(raw PREROUTING on worker3\.kube\.local dropped 5: -A PREROUTING -p tcp -m tcp --dport 5201 -j DROP\)$/,
+    );
+    // A slow link that did connect: the rule that dropped most is the likeliest.
+    assert.match(likeliestCause(both, false).summary, /\(mangle POSTROUTING on worker1\.kube\.local dropped 11: /);
+  });
   it('names the rule and the node, and shows the counters as evidence', () => {
     const verdict = likeliestCause(evidence({ counters: [{ node: W3, diff: realDiff }] }));
     assert.match(verdict.summary, /^firewall: 3 DROP\/REJECT rule\(s\) counted packets \(mangle PREROUTING on worker3/);
