@@ -78,7 +78,14 @@ export function doctorText(
         options.wide,
       ),
     );
-    const next = diagnoses.map((d) => `next (${d.id} ${d.subject}): ${d.next}`);
+    // One line per command: two diagnoses of one node often point at the same next step.
+    const byCommand = new Map<string, Diagnosis[]>();
+    for (const d of diagnoses) byCommand.set(d.next, [...(byCommand.get(d.next) ?? []), d]);
+    const next = [...byCommand].map(([command, group]) => {
+      const ids = [...new Set(group.map((d) => d.id))].join(', ');
+      const subjects = [...new Set(group.map((d) => d.subject))].join(', ');
+      return `next (${ids} ${subjects}): ${command}`;
+    });
     const attached = captures.map(
       (c) =>
         `capture (${c.diagnosis.id} ${c.diagnosis.subject}): ${c.file} — ${c.sent} probe packets left ${c.from}, ${c.arrived} arrived at ${c.to}`,

@@ -596,7 +596,8 @@ const oddNodeRule: Rule = (evidence) =>
     diagnose(evidence, {
       id: DoctorIds.oddNode,
       subject: located.subject,
-      cause: `${located.subject.replace(/^node\//, '')} differs from the other nodes: ${located.findings.map((f) => f.summary).join('; ')}`,
+      // The finding's summary already says "differs from the other nodes: …".
+      cause: `${located.subject.replace(/^node\//, '')}: ${located.findings.map((f) => f.summary).join('; ')}`,
       next: `kubectl netdiag node --nodes ${located.nodes.join(',')}`,
       findings: located.findings,
     }),

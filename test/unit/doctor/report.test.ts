@@ -52,6 +52,20 @@ describe('doctorText', () => {
       ].join('\n'),
     );
   });
+  it('diagnoses that point at the same next command share its line', () => {
+    const odd = {
+      ...diagnosis,
+      id: 'doctor.odd-node',
+      severity: 'warning',
+      cause: 'worker3.kube.local: differs from the other nodes: kube-proxy mode none (others iptables)',
+    } as const;
+    const text = doctorText(result({ diagnoses: [diagnosis, odd] }), { wide: false, colour: false });
+    assert.match(
+      text,
+      /^next \(doctor\.kube-proxy, doctor\.odd-node node\/worker3\.kube\.local\): kubectl netdiag node --nodes worker3\.kube\.local$/m,
+    );
+    assert.equal(text.match(/^next /gm)?.length, 1);
+  });
   it('wide adds the supporting findings; captures and baseline changes are listed', () => {
     const text = doctorText(
       result({

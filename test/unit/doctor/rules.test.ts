@@ -266,6 +266,17 @@ describe('correlate', () => {
       );
     });
 
+  it("an odd node's cause names the node once and the finding's difference as it is", () => {
+    const odd = {
+      ...f('node.odd-one-out', node(W3), 'warn'),
+      summary: 'differs from the other nodes: kube-proxy mode none (others iptables)',
+    };
+    const [diagnosis] = correlate([...healthy, odd]).diagnoses;
+    assert.equal(
+      diagnosis?.cause,
+      'worker3.kube.local: differs from the other nodes: kube-proxy mode none (others iptables)',
+    );
+  });
   it('a diagnosis lists the findings it rests on, its nodes and pairs, and the next command', () => {
     const [diagnosis] = correlate([...healthy, ...perPair('check.l3.pod-pod', between(W1, W2))]).diagnoses;
     assert.deepEqual(diagnosis?.supporting, [
