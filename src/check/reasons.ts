@@ -32,7 +32,9 @@ const PHRASES: readonly (readonly [RegExp, FailureReason])[] = [
   [/frag(mentation)? needed/i, 'frag-needed'],
   [/packet filtered|administratively prohibited|communication prohibited/i, 'filtered'],
   [
-    /name or service not known|bad address|could not resolve host|temporary failure in name resolution|no address associated/i,
+    // curl's "Resolving timed out": the resolver never answered, so the name did not resolve — nothing was sent to
+    // the target (a timeout would read as a firewall on the way out).
+    /name or service not known|bad address|could not resolve host|temporary failure in name resolution|no address associated|resolving timed out/i,
     'unresolved',
   ],
   [/connection refused/i, 'refused'],

@@ -130,6 +130,12 @@ describe('probeOutcome on real nc, curl and ping output', () => {
       reason: 'unresolved',
       detail: '* Could not resolve host: nothing.netdiag.test',
     },
+    {
+      kind: 'http',
+      fixture: 'lab/curl-resolving-timeout',
+      reason: 'unresolved',
+      detail: '* Resolving timed out after 2000 milliseconds',
+    },
     { kind: 'udp', fixture: 'lab/udp-world-8080-echo', reason: 'ok', detail: 'echoed' },
     { kind: 'ping', fixture: 'lab/ping-world-ok', reason: 'ok', detail: '3/3 replies' },
     { kind: 'ping', fixture: 'lab/ping-pod-df-1472-ok', reason: 'ok', detail: '2/2 replies' },
