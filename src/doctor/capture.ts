@@ -12,7 +12,7 @@ import { sleep } from '../lib/signals.js';
 import { runSniff, type TargetSummary } from '../sniff/engine.js';
 import { openOutput } from '../sniff/outputs.js';
 import { type DoctorCapture } from './report.js';
-import { parseSubject, type Diagnosis } from './rules.js';
+import { parseSubject, POD_PATH, type Diagnosis } from './rules.js';
 
 /** The profile of the probe pods check and dns ran (memoised: the same pods). */
 const PROBE_PROFILE = 'pod-probe';
@@ -22,13 +22,20 @@ const CAPTURE_MS = 12_000;
 /** Wait after the first statistics tick before probing, so both tcpdumps are listening. */
 const SETTLE_MS = 2_000;
 
-/** The paths worth a capture: one per path diagnosis, its first supporting pair that goes between two nodes. Pure. */
+/** Diagnoses of a broken path whose failing pod-to-pod probes a capture can replay. */
+const CAPTURED: readonly string[] = ['doctor.podnet-path', 'doctor.firewall'];
+
+/**
+ * The paths worth a capture: one per path diagnosis (a firewall's too, when failing pod probes support it), its
+ * first supporting pod-network probe between two nodes. Pure.
+ */
 export function pathsToCapture(diagnoses: readonly Diagnosis[]): { diagnosis: Diagnosis; from: string; to: string }[] {
   return diagnoses.flatMap((diagnosis) => {
-    if (diagnosis.severity !== 'error' || diagnosis.id !== 'doctor.podnet-path') return [];
+    if (diagnosis.severity !== 'error' || !CAPTURED.includes(diagnosis.id)) return [];
     for (const ref of diagnosis.supporting) {
       const where = parseSubject(ref.subject);
-      if (where.kind === 'pair' && where.from !== where.to) return [{ diagnosis, from: where.from, to: where.to }];
+      if (POD_PATH.includes(ref.id) && where.kind === 'pair' && where.from !== where.to)
+        return [{ diagnosis, from: where.from, to: where.to }];
     }
     return [];
   });

@@ -85,7 +85,8 @@ const Ids = {
 } as const;
 
 const EXTERNAL: readonly string[] = [Ids.externalTcp, Ids.externalUdp, Ids.externalHttp, Ids.externalPing];
-const POD_PATH: readonly string[] = [Ids.podPod, Ids.podIp, Ids.podNode];
+/** Probes of the pod network itself, pod to pod and pod to node. */
+export const POD_PATH: readonly string[] = [Ids.podPod, Ids.podIp, Ids.podNode];
 /** Service-path probes that fail from a node when its kube-proxy rules are gone, and not for a DNS problem. */
 const SERVICE_PROBES: readonly string[] = [Ids.clusterIp, Ids.nodePort, Ids.kubernetesService, Ids.causeKubeProxy];
 /** With them, what the node itself says of kube-proxy: supporting, but not a diagnosis alone (traffic may still flow). */
@@ -471,7 +472,18 @@ function relatedOnNode(evidence: Evidence, node: string, oddFact?: RegExp): Find
   ];
 }
 
-/** Loss with moving NIC error counters (hardware) or DROP/REJECT counters (a firewall), localised to a node. */
+/**
+ * Findings between the two ends of a path, either way: what a cause measured on that path also explains (a rule that
+ * dropped the bandwidth test between two nodes is why their pings fail too: one diagnosis, not two).
+ */
+function relatedOnPath(evidence: Evidence, ends: readonly string[]): Finding[] {
+  return evidence.open([...POD_PATH, Ids.bwOutlier, Ids.bwRetransmits, Ids.bwUdpLoss, Ids.bwPair], (f) => {
+    const where = parseSubject(f.subject);
+    return where.kind === 'pair' && where.from !== where.to && ends.includes(where.from) && ends.includes(where.to);
+  });
+}
+
+/** Loss with moving NIC error counters (hardware) or DROP/REJECT counters (a firewall), localised to a node or path. */
 function countersRule(
   id: DiagnosisId,
   cause: string,
@@ -491,7 +503,11 @@ function countersRule(
         next: `kubectl netdiag node --nodes ${located.nodes.join(',')}`,
         findings: [
           ...located.findings,
-          ...(located.nodes.length === 1 ? relatedOnNode(evidence, located.nodes[0]!) : []),
+          ...(located.nodes.length === 1
+            ? relatedOnNode(evidence, located.nodes[0]!)
+            : located.nodes.length === 2
+              ? relatedOnPath(evidence, located.nodes)
+              : []),
         ],
       }),
     );

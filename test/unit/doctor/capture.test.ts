@@ -26,6 +26,20 @@ describe('pathsToCapture', () => {
       pathsToCapture([diagnosis({})]).map(({ from, to }) => `${from}→${to}`),
       ['w1→w2'],
     ));
+  it("a firewall diagnosis of a path is captured on its failing pod probe, not on the bandwidth test's pair", () =>
+    assert.deepEqual(
+      pathsToCapture([
+        diagnosis({
+          id: 'doctor.firewall',
+          supporting: [
+            { id: 'bw.pair', subject: 'w2→w1' },
+            { id: 'check.l3.pod-pod', subject: 'w1→w2' },
+          ],
+        }),
+        diagnosis({ id: 'doctor.firewall', supporting: [{ id: 'bw.pair', subject: 'w2→w1' }] }),
+      ]).map(({ diagnosis: d, from, to }) => `${d.id} ${from}→${to}`),
+      ['doctor.firewall w1→w2'],
+    ));
   it('nothing for other diagnoses, warnings, or a diagnosis with no pair', () =>
     assert.deepEqual(
       pathsToCapture([

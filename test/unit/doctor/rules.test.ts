@@ -185,6 +185,16 @@ const cases: Case[] = [
     diagnoses: [{ id: 'doctor.firewall', subject: node(W3), severity: 'error' }],
   },
   {
+    name: 'a path whose bandwidth test a rule dropped: one firewall diagnosis that its failing pod probes support',
+    findings: [
+      ...healthy.filter((x) => !['check.l3.pod-pod', 'check.l4.podip'].includes(x.id)),
+      ...perPair('check.l3.pod-pod', between(W1, W3), 'fail', { reason: 'timeout' }),
+      ...perPair('check.l4.podip', between(W1, W3), 'fail', { reason: 'timeout' }),
+      ...perPair('bw.pair', between(W1, W3), 'fail', { cause: 'firewall' }),
+    ],
+    diagnoses: [{ id: 'doctor.firewall', subject: pair(W1, W3), severity: 'error' }],
+  },
+  {
     name: 'TCP to one node’s pods fails while ping to them passes: a firewall there, not the pod network',
     findings: [
       ...healthy.filter((x) => x.id !== 'check.l4.podip'),
