@@ -305,7 +305,7 @@ export async function runSniff(run: SniffRun, options: SniffOptions, sinks: Snif
   let facts = preflightFacts;
   clock.mark('preflight');
   let choice = selectMode(options.mode, facts);
-  progress.info(`mode: ${choice.reason}`);
+  progress.info(choice.reason);
   if (selfStream) {
     for (const target of hostTargets) {
       // Only the node-mode helper shares the host's PID namespace, where the runtime's streaming port can be found.
@@ -377,7 +377,7 @@ export async function runSniff(run: SniffRun, options: SniffOptions, sinks: Snif
         }
         facts = learnFromRejection(facts, choice.mode, err);
         choice = selectMode('auto', facts);
-        progress.info(`mode: ${choice.reason}`);
+        progress.info(choice.reason);
       }
     }
     clock.mark('setup');

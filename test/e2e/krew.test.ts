@@ -229,7 +229,7 @@ describe('kubectl krew install, then kubectl netdiag without Node', { timeout: 9
         300_000,
       );
       assert.equal(sniff.status, 0, `--mode ${mode}: ${sniff.stderr}`);
-      assert.match(sniff.stderr, mode === 'upload' ? /mode: upload/ : /mode: ephemeral/);
+      assert.match(sniff.stderr, mode === 'upload' ? /^upload mode \(requested\): /m : /^ephemeral mode: /m);
       // Regression: the bundled pcap-parser once made every capture print a DEP0005 DeprecationWarning.
       assert.doesNotMatch(sniff.stderr, /\(node:\d+\)|DeprecationWarning/, `--mode ${mode}: no Node runtime warning`);
       const bytes = readFileSync(file);

@@ -55,7 +55,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     const file = path.join(dir, 'node-mode.pcap');
     const run = await sniffDnsloop(ns, '-p', '-f', 'port 53', '-o', file, '--duration', '8s');
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /mode: node mode/);
+    assert.match(run.stderr, /node mode/);
     assert.equal(capinfos(file).status, 0);
     assert.ok(dnsQueries(file).includes(`kubernetes.default.${ns}.svc.cluster.local`));
     assert.deepEqual(managedPods(), []);
@@ -110,7 +110,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(
       run.stderr,
-      /mode: ephemeral mode: ephemeral container with the runtime's default capabilities \(PodSecurity "baseline"/,
+      /ephemeral mode: ephemeral container with the runtime's default capabilities \(PodSecurity "baseline"/,
     );
     assert.ok(dnsQueries(file).length > 0);
   });
@@ -130,7 +130,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     const file = path.join(dir, 'restricted.pcap');
     const run = await sniffDnsloop(restricted, '-f', 'port 53', '-o', file, '--duration', '8s');
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /mode: node mode: .*skipped ephemeral \(PodSecurity "restricted"/);
+    assert.match(run.stderr, /node mode: .*skipped ephemeral \(PodSecurity "restricted"/);
     assert.ok(dnsQueries(file).length > 0);
   });
 
@@ -194,11 +194,11 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
       const file = path.join(dir, 'policy.pcap');
       const run = await sniffDnsloop(policyNs, '-f', 'port 53', '-o', file, '--duration', '5s');
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stderr, /mode: ephemeral mode: /, 'preflight saw nothing against ephemeral mode');
+      assert.match(run.stderr, /ephemeral mode: /, 'preflight saw nothing against ephemeral mode');
       assert.match(
         run.stderr,
         new RegExp(
-          `mode: node mode: .*skipped ephemeral \\(admission refused it: ValidatingAdmissionPolicy ${policy} `,
+          `node mode: .*skipped ephemeral \\(admission refused it: ValidatingAdmissionPolicy ${policy} `,
         ),
       );
       assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
@@ -243,7 +243,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(
       run.stderr,
-      /mode: upload mode: .*skipped ephemeral \(RBAC: you may not patch pods\/ephemeralcontainers\); node \(RBAC: you may not create pods in namespace /,
+      /upload mode: .*skipped ephemeral \(RBAC: you may not patch pods\/ephemeralcontainers\); node \(RBAC: you may not create pods in namespace /,
     );
     assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
     const left = uploadLeftovers(ns, 'dnsloop');

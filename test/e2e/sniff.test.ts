@@ -48,7 +48,7 @@ describe('sniff (ephemeral mode, outputs, workloads)', { timeout: 900_000 }, () 
     const file = path.join(dir, 'out.pcap');
     const run = await netdiag(['sniff', 'dnsloop', '-n', ns, '-f', 'port 53', '-o', file, '--duration', '10s']).done;
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /mode: ephemeral/);
+    assert.match(run.stderr, /^ephemeral mode: /m);
     assert.match(run.stderr, /captured \d+ packets/);
     const bytes = readFileSync(file);
     assert.equal(bytes.readUInt32LE(0), 0xa1b2c3d4, 'classic pcap as tcpdump writes it');
