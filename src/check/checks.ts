@@ -4,7 +4,7 @@
  * off the report. MTU results become one finding per pair with the sizes and the verdict.
  */
 import { trimOutput, type Finding, type MetricValue, type Status } from '../findings/model.js';
-import { CHECK_IDS, type CheckId } from './ids.js';
+import { CHECK_IDS, type ProbeCheckId } from './ids.js';
 import type { ProbeOutcome } from './outcome.js';
 import type { FailureReason } from './reasons.js';
 import { dfSizeForMtu, ICMP_IPV4_OVERHEAD, mtuVerdict, type MtuEvidence } from './ping.js';
@@ -25,7 +25,7 @@ export const pairSubject = (from: string, to: string): string => `${from}→${to
 export const nodeSubject = (node: string): string => `node/${node}`;
 
 /** What each check is, in a summary line. */
-const DESCRIPTIONS: Readonly<Record<CheckId, string>> = {
+const DESCRIPTIONS: Readonly<Record<ProbeCheckId, string>> = {
   [CHECK_IDS.podToPod]: 'ping pod→pod',
   [CHECK_IDS.podToNode]: 'ping pod→node',
   [CHECK_IDS.podIP]: 'TCP to the echo pod IP',
@@ -226,5 +226,62 @@ export function mtuSkipped(from: string, to: string, why: string): Finding {
     summary: `MTU not checked: ${why}`,
     evidence: [],
     metrics: { layer: 'MTU', from, to },
+  };
+}
+
+/** How many echo pods were ready endpoints of the test Service when its probes were due, and how long that took. */
+export interface EndpointsWait {
+  readonly service: string;
+  readonly namespace: string;
+  readonly ready: number;
+  readonly expected: number;
+  readonly waitedMs: number;
+}
+
+/**
+ * Whether the control plane published the echo pods as endpoints of the test Service. With none, the Service probes
+ * were not run: they would fail on every node and read as kube-proxy's fault.
+ */
+export function endpointsFinding(wait: EndpointsWait): Finding {
+  const { service, namespace, ready, expected } = wait;
+  const seconds = `${(wait.waitedMs / 1000).toFixed(1)} s`;
+  const evidence = [
+    {
+      where: 'cluster',
+      command: `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service}`,
+      output: `${ready} of ${expected} echo pods ready after ${seconds}`,
+    },
+  ];
+  const metrics = { ready, expected, waitedMs: wait.waitedMs };
+  const subject = 'cluster';
+  if (ready >= expected)
+    return {
+      id: CHECK_IDS.serviceEndpoints,
+      subject,
+      status: 'pass',
+      summary: `the test Service listed all ${expected} echo pods as ready endpoints after ${seconds}`,
+      evidence,
+      metrics,
+    };
+  const hint =
+    'the EndpointSlice controller of kube-controller-manager publishes Service endpoints: check that it runs and reaches the API server (its logs), and `kubectl get endpointslices -A` for others that lag';
+  if (ready > 0)
+    return {
+      id: CHECK_IDS.serviceEndpoints,
+      subject,
+      status: 'warn',
+      summary: `only ${ready} of ${expected} running echo pods were ready endpoints of the test Service after ${seconds}: the Service probes reached those`,
+      evidence,
+      hint,
+      metrics,
+    };
+  return {
+    id: CHECK_IDS.serviceEndpoints,
+    subject,
+    status: 'fail',
+    summary: `none of the ${expected} running echo pods became an endpoint of the test Service in ${seconds}: Service probes (ClusterIP, NodePort, name, HTTP) not run — new Services get no backends`,
+    evidence,
+    hint,
+    metrics,
   };
 }

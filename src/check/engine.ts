@@ -10,10 +10,19 @@ import type { V1EndpointSlice } from '../kube/client.js';
 import type { DiagnosticContext } from '../kube/context.js';
 import { fleetRequirements, type Fleet } from '../kube/fleet.js';
 import type { AccessRequirement } from '../kube/preflight.js';
+import { sleep } from '../lib/signals.js';
 import { batchArgv, batchBoundSeconds, parseBatchOutput, type BatchCommand, type BatchResult } from './batch.js';
-import { mtuFinding, mtuSkipped, probeFinding, type MtuPairResult, type ProbeRecord } from './checks.js';
+import {
+  endpointsFinding,
+  mtuFinding,
+  mtuSkipped,
+  probeFinding,
+  type EndpointsWait,
+  type MtuPairResult,
+  type ProbeRecord,
+} from './checks.js';
 import { ECHO_PROFILE, echoNodePort, testServiceManifest } from './echo.js';
-import { CHECK_IDS, type CheckId } from './ids.js';
+import { CHECK_IDS, type ProbeCheckId } from './ids.js';
 import type { CheckOptions } from './options.js';
 import { probeOutcome } from './outcome.js';
 import { dfSizeForMtu, nextMtuProbes, recordMtuProbe, type MtuSearch } from './ping.js';
@@ -33,7 +42,7 @@ import type { FailureReason } from './reasons.js';
 
 /** One probe as the JSON output lists it (the findings carry the same with evidence). */
 export interface ProbeSummary {
-  readonly id: CheckId;
+  readonly id: ProbeCheckId;
   readonly layer: Layer;
   readonly from: string;
   readonly to?: string;
@@ -67,7 +76,7 @@ export interface CheckData {
 }
 
 /** Service-path checks retried once in phase 2 when they failed in phase 1. */
-const RETRIED: readonly CheckId[] = [
+const RETRIED: readonly ProbeCheckId[] = [
   CHECK_IDS.clusterIP,
   CHECK_IDS.nodePort,
   CHECK_IDS.serviceName,
@@ -79,7 +88,7 @@ const MTU_SEARCH_WIDTH = 8;
 /** The smallest payload known to pass: the plain ping of phase 1 (56 bytes) did. */
 const PLAIN_PING_SIZE = 56;
 /** How long the echo pods may take to appear in the Service's endpoints. */
-const ENDPOINTS_TIMEOUT_MS = 20_000;
+export const ENDPOINTS_TIMEOUT_MS = 20_000;
 const POD_MTU_COMMAND: BatchCommand = { argv: ['cat', '/sys/class/net/eth0/mtu'], timeoutSeconds: 2 };
 
 /**
@@ -104,7 +113,7 @@ export async function runCheck(ctx: DiagnosticContext, options: CheckOptions): P
   ]);
   const unavailable: Unavailable[] = [...probeFleet.unavailable, ...echoFleet.unavailable];
   const echo: EchoServer[] = echoFleet.members.map((member) => ({ node: member.node, podIP: member.podIP }));
-  await waitForEndpoints(ctx, service.name, echo.length);
+  const endpoints = await waitForEndpoints(ctx, service.name, echo.length);
 
   const sources = probeFleet.members.map((member) => member.node);
   const plan = planProbes({
@@ -112,6 +121,7 @@ export async function runCheck(ctx: DiagnosticContext, options: CheckOptions): P
     nodes: ctx.nodes.map((node) => ({ name: node.name, internalIP: node.internalIP })),
     echo,
     service,
+    serviceReady: endpoints.ready > 0,
     ...(kubernetesClusterIP === undefined ? {} : { kubernetesClusterIP }),
     outside: options.outside,
     ...(sample === undefined ? {} : { sample }),
@@ -163,6 +173,7 @@ export async function runCheck(ctx: DiagnosticContext, options: CheckOptions): P
       mtuSkipped(probe.from, probe.to ?? '', `the plain ping ${probe.from} → ${probe.to ?? ''} fails`),
     ),
     ...(kubernetesSkip === undefined ? [] : [kubernetesSkip]),
+    ...(echo.length === 0 ? [] : [endpointsFinding(endpoints)]),
   ];
   return {
     command: 'check',
@@ -253,12 +264,20 @@ const readyEndpoints = (slices: readonly V1EndpointSlice[]): number =>
 
 /**
  * Waits (bounded) until every echo pod is a ready endpoint of the test Service, so the Service probes do not run
- * before the control plane knows its backends. Not reaching it is not an error: the probes then show what works.
+ * before the control plane knows its backends. Not reaching it is not an error of the run: the finding says so.
  */
-async function waitForEndpoints(ctx: DiagnosticContext, service: string, expected: number): Promise<void> {
-  if (expected === 0) return;
-  await ctx.progress.step(`waiting for ${expected} endpoint(s) of Service ${service}`, async (detail) => {
-    const deadline = Date.now() + ENDPOINTS_TIMEOUT_MS;
+async function waitForEndpoints(ctx: DiagnosticContext, service: string, expected: number): Promise<EndpointsWait> {
+  const started = Date.now();
+  const result = (ready: number) => ({
+    service,
+    namespace: ctx.namespace,
+    ready,
+    expected,
+    waitedMs: Date.now() - started,
+  });
+  if (expected === 0) return result(0);
+  return ctx.progress.step(`waiting for ${expected} endpoint(s) of Service ${service}`, async (detail) => {
+    const deadline = started + ENDPOINTS_TIMEOUT_MS;
     for (;;) {
       const slices = await ctx.client.listEndpointSlices(
         ctx.namespace,
@@ -267,12 +286,8 @@ async function waitForEndpoints(ctx: DiagnosticContext, service: string, expecte
       );
       const ready = readyEndpoints(slices);
       detail(`${ready}/${expected} ready`);
-      if (ready >= expected) return;
-      if (Date.now() > deadline) {
-        ctx.progress.warn(`Service ${service} has ${ready} of ${expected} endpoints ready; probing anyway`);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (ready >= expected || Date.now() > deadline) return result(ready);
+      await sleep(500, ctx.signal);
     }
   });
 }

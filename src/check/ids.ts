@@ -34,6 +34,13 @@ export const CHECK_IDS = {
   externalPing: 'check.external.ping',
   /** The `kubernetes` Service (the API server through its ClusterIP), over HTTPS. Node. */
   kubernetesService: 'check.kubernetes-service',
+  /**
+   * The echo pods became ready endpoints of the test Service (the control plane's EndpointSlice controller) before
+   * the Service probes ran; with none, those probes are not run (they would blame kube-proxy). Cluster.
+   */
+  serviceEndpoints: 'check.service.endpoints',
 } as const;
 
 export type CheckId = (typeof CHECK_IDS)[keyof typeof CHECK_IDS];
+/** The checks a probe sends (every one but the endpoints of the test Service, which the API tells). */
+export type ProbeCheckId = Exclude<CheckId, typeof CHECK_IDS.serviceEndpoints>;

@@ -5,7 +5,7 @@
  * so two runs check the same pairs.
  */
 import { createHash } from 'node:crypto';
-import { CHECK_IDS, type CheckId } from './ids.js';
+import { CHECK_IDS, type ProbeCheckId } from './ids.js';
 import { dfSizeForMtu, pingArgv } from './ping.js';
 
 export type Layer = 'L3' | 'L4' | 'L7' | 'MTU' | 'external';
@@ -14,7 +14,7 @@ export type Layer = 'L3' | 'L4' | 'L7' | 'MTU' | 'external';
 export type ProbeKind = 'ping' | 'tcp' | 'udp' | 'http';
 
 export interface Probe {
-  readonly id: CheckId;
+  readonly id: ProbeCheckId;
   readonly layer: Layer;
   readonly kind: ProbeKind;
   /** The node whose probe pod runs it. */
@@ -77,6 +77,8 @@ export interface PlanInput {
   /** The echo servers that run (a node without one is not a pod→pod or pod-IP target). */
   readonly echo: readonly EchoServer[];
   readonly service: TestService;
+  /** The test Service has a ready endpoint: without one its probes (ClusterIP, NodePort, name, HTTP) are not planned. */
+  readonly serviceReady: boolean;
   /** ClusterIP of `default/kubernetes`, when the API lists it. */
   readonly kubernetesClusterIP?: string;
   readonly outside: OutsideTargets;
@@ -240,7 +242,6 @@ export function planProbes(input: PlanInput): Probe[] {
       }
       const nodeIP = ipOf.get(to);
       if (nodeIP !== undefined) {
-        const nodePort = { host: nodeIP, port: input.service.echoNodePort };
         probes.push(
           probe({
             id: CHECK_IDS.podToNode,
@@ -251,16 +252,20 @@ export function planProbes(input: PlanInput): Probe[] {
             target: nodeIP,
             argv: pingArgv(nodeIP, QUICK_PING),
           }),
-          probe({
-            id: CHECK_IDS.nodePort,
-            layer: 'L4',
-            kind: 'tcp',
-            from,
-            to,
-            target: hostPort(nodePort),
-            argv: tcpConnectArgv(nodePort),
-          }),
         );
+        const nodePort = { host: nodeIP, port: input.service.echoNodePort };
+        if (input.serviceReady)
+          probes.push(
+            probe({
+              id: CHECK_IDS.nodePort,
+              layer: 'L4',
+              kind: 'tcp',
+              from,
+              to,
+              target: hostPort(nodePort),
+              argv: tcpConnectArgv(nodePort),
+            }),
+          );
       }
     }
     probes.push(...serviceProbes(from, input), ...outsideProbes(from, input.outside));
@@ -272,7 +277,7 @@ export function planProbes(input: PlanInput): Probe[] {
 function serviceProbes(from: string, input: PlanInput): Probe[] {
   const { clusterIP, dnsName } = input.service;
   const echo = { host: clusterIP, port: SERVICE_PORTS.echo };
-  const probes = [
+  const testService = [
     probe({
       id: CHECK_IDS.clusterIP,
       layer: 'L4',
@@ -314,6 +319,7 @@ function serviceProbes(from: string, input: PlanInput): Probe[] {
       argv: httpGetArgv(urlOf(dnsName, SERVICE_PORTS.http)),
     }),
   ];
+  const probes = input.serviceReady ? testService : [];
   if (input.kubernetesClusterIP !== undefined) {
     // /livez is readable without credentials on default clusters; a 401/403 still proves the path works.
     probes.push(

@@ -3,6 +3,8 @@
  * and users match on them, never on the prose.
  */
 export const DoctorIds = {
+  /** The control plane does not publish the pods behind a new Service (the EndpointSlice controller). */
+  serviceEndpoints: 'doctor.service-endpoints',
   /** kube-proxy's Service rules on a node: ClusterIP/NodePort (and so DNS) fail there while pod IPs work. */
   kubeProxy: 'doctor.kube-proxy',
   /** The node-local DNS cache on a node does not answer while kube-dns does. */

@@ -74,6 +74,7 @@ const Ids = {
   externalHttp: CHECK_IDS.externalHttp,
   externalPing: CHECK_IDS.externalPing,
   kubernetesService: CHECK_IDS.kubernetesService,
+  serviceEndpoints: CHECK_IDS.serviceEndpoints,
   kubeProxyRules: 'node.kube-proxy.rules',
   interfaceErrors: 'node.interface.errors',
   interfaceMtu: 'node.interface.mtu',
@@ -315,6 +316,21 @@ const serviceFindings = (evidence: Evidence, node: string): Finding[] =>
       ? where.node === node
       : where.kind === 'pair' && f.id === Ids.nodePort && where.to === node;
   });
+
+/**
+ * The test Service's echo pods never (or only partly) became its endpoints: the control plane's EndpointSlice
+ * controller. check then did not send the Service probes that would have failed on every node as kube-proxy's.
+ */
+const serviceEndpointsRule: Rule = (evidence) =>
+  evidence.open([Ids.serviceEndpoints]).map((finding) =>
+    diagnose(evidence, {
+      id: DoctorIds.serviceEndpoints,
+      subject: CLUSTER,
+      cause: `the control plane does not publish the pods behind new Services: ${String(metric(finding, 'ready'))} of ${String(metric(finding, 'expected'))} echo pods became endpoints of the test Service in ${(Number(metric(finding, 'waitedMs') ?? 0) / 1000).toFixed(0)} s — the EndpointSlice controller (kube-controller-manager) is down, behind, or cannot reach the API server`,
+      next: 'kubectl get endpointslices -A && kubectl get --raw "/readyz?verbose"',
+      findings: [finding],
+    }),
+  );
 
 /** Service findings and everything DNS on one node with pod IPs working there: kube-proxy's rules, not DNS. */
 const kubeProxyRule: Rule = (evidence) => {
@@ -619,9 +635,10 @@ const oddNodeRule: Rule = (evidence) =>
     }),
   );
 
-/** In order: cluster-wide DNS first, then the per-node service path, the DNS cache, egress, upstream, the data path. */
+/** In order: cluster-wide DNS first, the control plane's endpoints, then the per-node service path, the DNS cache, egress, upstream, the data path. */
 const RULES: readonly Rule[] = [
   corednsRule,
+  serviceEndpointsRule,
   kubeProxyRule,
   nodeLocalRule,
   egressRule,

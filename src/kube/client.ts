@@ -27,7 +27,7 @@ import type { RequestOptions } from 'node:https';
 import { type NetdiagError, usageError } from '../lib/errors.js';
 import type { StreamTarget } from './channel-socket.js';
 import { sleep } from '../lib/signals.js';
-import { classifyFailure, toClusterError, type ClassifiedFailure } from './failures.js';
+import { classifyFailure, toClusterError, transportCode, type ClassifiedFailure } from './failures.js';
 import {
   kubeconfigSource,
   mergeKubeconfigs,
@@ -88,6 +88,27 @@ export function resolveAccess(
 ): { merged: MergedKubeconfig; selection: AccessSelection } {
   const merged = mergeKubeconfigs(readKubeconfigFiles(kubeconfigSource(access.kubeconfig, env, home), env));
   return { merged, selection: selectAccess(merged, access) };
+}
+
+/**
+ * How long an API server that has answered this run may stay away (a restart, a control-plane failover) before
+ * requests fail: a run that already talked to the server rides out its restart instead of failing its steps and
+ * leaving its helper pods behind. A server never reached fails at once, as kubectl does (a wrong address).
+ */
+export const API_RESTART_GRACE_MS = 30_000;
+/** Transport failures that prove the request never reached the server: sending it again is safe whatever it does. */
+const NOT_SENT = new Set(['ECONNREFUSED']);
+/** The connection broke during the request: only a read, or a delete (gone is gone), may be sent again. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/** The pause before sending a failed request again, or undefined when it must fail now. Pure. */
+export function retryDelay(err: unknown, method: string, attempt: number, failingForMs: number): number | undefined {
+  const code = transportCode(err);
+  if (code === undefined) return undefined;
+  if (!NOT_SENT.has(code) && !(BROKEN.has(code) && REPEATABLE_METHODS.has(method.toUpperCase()))) return undefined;
+  const delay = Math.min(250 * 2 ** (attempt - 1), 2000);
+  return failingForMs + delay <= API_RESTART_GRACE_MS ? delay : undefined;
 }
 
 export class KubeClient {
@@ -171,40 +192,53 @@ export class KubeClient {
     options: CallOptions = {},
     extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<T> {
-    this.sent.requests += 1;
-    const signals: AbortSignal[] = [];
-    if (options.signal) signals.push(options.signal);
-    if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
-    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     const connection = this.connection;
     let settleFirst: (() => void) | undefined;
     if (!connection.trusted) {
       if (connection.first) await connection.first.catch(() => undefined);
       else connection.first = new Promise<void>((resolve) => (settleFirst = resolve));
     }
-    // The object-parameter APIs hand `options` to the Observable API, so middleware returns client-node's Observable.
-    const middleware: ObservableMiddleware = {
-      pre: (request: RequestContext) => {
-        if (signal) request.setSignal(signal);
-        if (connection.trusted && connection.dispatcher) request.setDispatcher(connection.dispatcher);
-        else if (settleFirst) connection.dispatcher = request.getDispatcher();
-        for (const [key, value] of Object.entries(extraHeaders)) request.setHeaderParam(key, value);
-        return new Observable(Promise.resolve(request));
-      },
-      post: (response: ResponseContext) => {
-        // Any answer but 401 means the server took the credentials.
-        if (settleFirst && response.httpStatusCode !== 401) connection.trusted = true;
-        return new Observable(Promise.resolve(response));
-      },
-    };
+    let failingSince = 0;
     try {
-      return await invoke({ middleware: [middleware], middlewareMergeStrategy: 'append' });
-    } catch (err) {
-      // The run was cancelled: surface the abort reason itself so commands recognise an interruption.
-      if (options.signal?.aborted) throw options.signal.reason;
-      const specific = options.onFailure?.(classifyFailure(err));
-      if (specific) throw specific;
-      throw this.failureFor(err, action);
+      for (let attempt = 1; ; attempt++) {
+        this.sent.requests += 1;
+        const signals: AbortSignal[] = [];
+        if (options.signal) signals.push(options.signal);
+        if (this.requestTimeoutMs > 0) signals.push(AbortSignal.timeout(this.requestTimeoutMs));
+        const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+        let method = 'GET';
+        // The object-parameter APIs hand `options` to the Observable API, so middleware returns client-node's Observable.
+        const middleware: ObservableMiddleware = {
+          pre: (request: RequestContext) => {
+            method = request.getHttpMethod();
+            if (signal) request.setSignal(signal);
+            if (connection.trusted && connection.dispatcher) request.setDispatcher(connection.dispatcher);
+            else if (settleFirst) connection.dispatcher = request.getDispatcher();
+            for (const [key, value] of Object.entries(extraHeaders)) request.setHeaderParam(key, value);
+            return new Observable(Promise.resolve(request));
+          },
+          post: (response: ResponseContext) => {
+            // Any answer but 401 means the server took the credentials.
+            if (settleFirst && response.httpStatusCode !== 401) connection.trusted = true;
+            return new Observable(Promise.resolve(response));
+          },
+        };
+        try {
+          return await invoke({ middleware: [middleware], middlewareMergeStrategy: 'append' });
+        } catch (err) {
+          // The run was cancelled: surface the abort reason itself so commands recognise an interruption.
+          if (options.signal?.aborted) throw options.signal.reason;
+          failingSince ||= Date.now();
+          const wait = connection.trusted ? retryDelay(err, method, attempt, Date.now() - failingSince) : undefined;
+          if (wait !== undefined) {
+            await sleep(wait, options.signal);
+            continue;
+          }
+          const specific = options.onFailure?.(classifyFailure(err));
+          if (specific) throw specific;
+          throw this.failureFor(err, action);
+        }
+      }
     } finally {
       if (settleFirst) {
         // Not trusted (no answer, or 401): the next request tries again on its own connection.

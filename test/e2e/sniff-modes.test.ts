@@ -197,9 +197,7 @@ describe('sniff capture modes', { timeout: 900_000 }, () => {
       assert.match(run.stderr, /ephemeral mode: /, 'preflight saw nothing against ephemeral mode');
       assert.match(
         run.stderr,
-        new RegExp(
-          `node mode: .*skipped ephemeral \\(admission refused it: ValidatingAdmissionPolicy ${policy} `,
-        ),
+        new RegExp(`node mode: .*skipped ephemeral \\(admission refused it: ValidatingAdmissionPolicy ${policy} `),
       );
       assert.ok(dnsQueries(file).includes('kubernetes.default.svc.cluster.local'));
       assert.equal(ephemeralCount(policyNs, 'dnsloop'), 0);

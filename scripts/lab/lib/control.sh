@@ -33,6 +33,15 @@ start_apiserver() {
 }
 
 start_controllers() {
+  start_controller_manager
+  start_daemon kube-scheduler "$(K8S_BIN kube-scheduler)" \
+    --kubeconfig="$LAB_STATE/scheduler.kubeconfig" \
+    --authentication-kubeconfig="$LAB_STATE/scheduler.kubeconfig" \
+    --authorization-kubeconfig="$LAB_STATE/scheduler.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --profiling=false --v=1
+}
+
+start_controller_manager() {
   local pki="$LAB_STATE/pki"
   start_daemon kube-controller-manager "$(K8S_BIN kube-controller-manager)" \
     --kubeconfig="$LAB_STATE/controller-manager.kubeconfig" \
@@ -43,9 +52,7 @@ start_controllers() {
     --use-service-account-credentials=true --service-cluster-ip-range="$SERVICE_CIDR" \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
     --controllers='*,-nodeipam,-cloud-node-lifecycle' --profiling=false --v=1
-  start_daemon kube-scheduler "$(K8S_BIN kube-scheduler)" \
-    --kubeconfig="$LAB_STATE/scheduler.kubeconfig" \
-    --authentication-kubeconfig="$LAB_STATE/scheduler.kubeconfig" \
-    --authorization-kubeconfig="$LAB_STATE/scheduler.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --profiling=false --v=1
 }
+
+# /healthz is readable without credentials (--authorization-always-allow-paths' default).
+controller_manager_healthy() { curl -sfk https://127.0.0.1:10257/healthz >/dev/null; }

@@ -60,6 +60,13 @@ fault_apiserver_restart() {
   log "kube-apiserver restarted"
 }
 
+fault_controller_manager_down() {
+  # Every controller stops, the EndpointSlice controller among them: a new Service gets no endpoints and a new
+  # ReplicaSet no pods. What runs keeps running, and kube-proxy keeps the rules it has.
+  stop_daemon kube-controller-manager
+  record_fault "controller-manager-down"
+}
+
 # Inserts a DROP rule carrying the fault comment in a node's namespace.
 node_drop() {
   local i=$1 table=$2 chain=$3
@@ -228,6 +235,10 @@ fault_heal() {
     fi
   done
   [[ -e /run/netns/$WORLD_NETNS ]] && delete_fault_rules "/run/netns/$WORLD_NETNS"
+  if ! daemon_alive kube-controller-manager; then
+    start_controller_manager
+    wait_for "kube-controller-manager" 60 controller_manager_healthy
+  fi
   if [[ $(kc -n kube-system get deploy coredns -o jsonpath='{.spec.replicas}') == 0 ]]; then
     kc -n kube-system scale deploy/coredns --replicas=2 >/dev/null
     wait_for "CoreDNS to be back" 120 kc -n kube-system rollout status deploy/coredns --timeout=5s
@@ -240,8 +251,8 @@ fault_heal() {
 }
 
 FAULT_USAGE="fault loss NODE PCT | rate NODE MBIT | mtu NODE BYTES | block NODE tcp|udp/PORT | apiserver-restart |
-       nodelocaldns-down NODE | coredns-down | coredns-slow MS | upstream-down | egress-block NODE |
-       kube-proxy-broken NODE | podnet-split NODEA NODEB | heal"
+       controller-manager-down | nodelocaldns-down NODE | coredns-down | coredns-slow MS | upstream-down |
+       egress-block NODE | kube-proxy-broken NODE | podnet-split NODEA NODEB | heal"
 
 fault_main() {
   local kind=${1:-}
@@ -252,6 +263,7 @@ fault_main() {
     mtu) fault_mtu "$@" ;;
     block) fault_block "$@" ;;
     apiserver-restart) fault_apiserver_restart ;;
+    controller-manager-down) fault_controller_manager_down ;;
     nodelocaldns-down) fault_nodelocaldns_down "$@" ;;
     coredns-down) fault_coredns_down ;;
     coredns-slow) fault_coredns_slow "$@" ;;

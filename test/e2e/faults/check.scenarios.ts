@@ -54,6 +54,23 @@ const scenario = (fault: Fault, title: string, run: FaultScenario['run']): Fault
 });
 
 export const scenarios: readonly FaultScenario[] = [
+  scenario(
+    FAULTS.controllerManagerDown,
+    'the test Service gets no endpoints: named once for the cluster, no Service probe blames kube-proxy',
+    async (ctx) => {
+      const { findings } = report(await ctx.netdiag(['check', '--skip-mtu', '-o', 'json']));
+      assertReported(findings, { id: 'check.service.endpoints', subject: 'cluster', status: 'fail' });
+      const serviceProbes = ['check.l4.clusterip', 'check.l4.nodeport', 'check.l4.name', 'check.l7.http'];
+      assert.deepEqual(
+        findings.filter((f) => serviceProbes.includes(f.id)).map((f) => `${f.id} ${f.subject}`),
+        [],
+        'the Service probes are not sent',
+      );
+      for (const worker of WORKERS)
+        assertReported(findings, { id: 'check.kubernetes-service', subject: nodeSubject(worker), status: 'pass' });
+      assertOnlyFailing(findings, ['check.service.endpoints']);
+    },
+  ),
   scenario(FAULTS.mtu, 'names the MTU black hole between worker2 and the others, with the sizes', async (ctx) => {
     const { findings } = report(await ctx.netdiag(['check', '-o', 'json']));
     const [faulted] = FAULTS.mtu.args;

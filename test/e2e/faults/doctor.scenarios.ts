@@ -119,6 +119,9 @@ export const scenarios: readonly FaultScenario[] = [
   },
   diagnoses(FAULTS.nodelocaldnsDown, 'doctor.nodelocaldns', nodeSubject('worker2')),
   diagnoses(FAULTS.corednsDown, 'doctor.coredns', 'cluster'),
+  diagnoses(FAULTS.controllerManagerDown, 'doctor.service-endpoints', 'cluster', {
+    extra: (result) => assertNotReported(result.data.diagnoses, 'doctor.kube-proxy', ['error', 'warning']),
+  }),
   diagnoses(FAULTS.upstreamDown, 'doctor.upstream-dns', 'cluster', {
     extra: (result) => assertNotReported(result.data.diagnoses, 'doctor.egress', ['error']),
   }),

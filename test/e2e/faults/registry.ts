@@ -16,6 +16,7 @@ export type FaultName =
   | 'mtu'
   | 'block'
   | 'apiserver-restart'
+  | 'controller-manager-down'
   | 'nodelocaldns-down'
   | 'coredns-down'
   | 'coredns-slow'
@@ -47,6 +48,7 @@ export const FAULTS = {
   mtu: { name: 'mtu', args: ['worker2', '1400'] },
   loss: { name: 'loss', args: ['worker3', '10'] },
   rate: { name: 'rate', args: ['worker2', '100'] },
+  controllerManagerDown: { name: 'controller-manager-down', args: [] },
 } as const satisfies Record<string, Fault>;
 
 /** `worker2` → `worker2.kube.local`: the node name findings use as their subject. */
@@ -125,7 +127,8 @@ const FAULT_ORDER: Readonly<Record<FaultName, number>> = {
   'kube-proxy-broken': 4,
   'coredns-slow': 5,
   'coredns-down': 6,
-  'apiserver-restart': 7,
+  'controller-manager-down': 7,
+  'apiserver-restart': 8,
 };
 
 /** Groups scenarios into one run per distinct fault, in {@link FAULT_ORDER}; within a rank by key, stable. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mtuFinding, mtuSkipped, probeFinding, type ProbeRecord } from '../../../src/check/checks.js';
+import { endpointsFinding, mtuFinding, mtuSkipped, probeFinding, type ProbeRecord } from '../../../src/check/checks.js';
 import { CHECK_IDS } from '../../../src/check/ids.js';
 import type { ProbeOutcome } from '../../../src/check/outcome.js';
 import { mtuProbe, planProbes, type Probe } from '../../../src/check/probes.js';
@@ -16,6 +16,7 @@ const probes = planProbes({
     { node: 'w3', podIP: '10.233.66.9' },
   ],
   service: { clusterIP: '10.233.1.2', echoNodePort: 31000, dnsName: 'svc.ns.svc' },
+  serviceReady: true,
   outside: { tcp: [], udp: [{ host: '10.0.0.53', port: 53 }], urls: [], ping: [] },
 });
 const find = (id: string, from: string, to?: string, target?: string): Probe => {
@@ -157,6 +158,28 @@ describe('MTU findings', () => {
     assert.deepEqual(
       [mtuSkipped('w1', 'w3', 'ping fails').status, mtuSkipped('w1', 'w3', 'ping fails').subject],
       ['skip', 'w1→w3'],
+    );
+  });
+});
+
+describe('the endpoints of the test Service', () => {
+  const wait = { service: 'netdiag-check-ab', namespace: 'ns', expected: 3, waitedMs: 20_400 };
+  it('all ready: pass, with the time it took', () => {
+    const finding = endpointsFinding({ ...wait, ready: 3, waitedMs: 1200 });
+    assert.equal(finding.status, 'pass');
+    assert.equal(finding.subject, 'cluster');
+    assert.match(finding.summary, /all 3 echo pods as ready endpoints after 1\.2 s/);
+  });
+  it('some: a warning (the probes reached those)', () =>
+    assert.equal(endpointsFinding({ ...wait, ready: 1 }).status, 'warn'));
+  it('none: fails, says the Service probes did not run and points at the EndpointSlice controller', () => {
+    const finding = endpointsFinding({ ...wait, ready: 0 });
+    assert.equal(finding.status, 'fail');
+    assert.match(finding.summary, /none of the 3 .* in 20\.4 s: Service probes .* not run/);
+    assert.match(finding.hint ?? '', /EndpointSlice controller of kube-controller-manager/);
+    assert.equal(
+      finding.evidence[0]?.command,
+      'kubectl get endpointslices -n ns -l kubernetes.io/service-name=netdiag-check-ab',
     );
   });
 });

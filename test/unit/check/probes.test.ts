@@ -16,6 +16,7 @@ const input: PlanInput = {
   nodes: nodes.map((name, index) => ({ name, internalIP: `172.30.77.1${index + 1}` })),
   echo: nodes.map((node, index) => ({ node, podIP: `10.233.6${4 + index}.9` })),
   service: { clusterIP: '10.233.1.2', echoNodePort: 31000, dnsName: 'netdiag-check-ab.ns.svc' },
+  serviceReady: true,
   kubernetesClusterIP: '10.233.0.1',
   outside: { tcp: [], udp: [], urls: [], ping: [] },
 };
@@ -82,6 +83,18 @@ describe('planProbes', () => {
         [CHECK_IDS.externalPing, 'www.netdiag.test'],
       ],
     );
+  });
+  it('a test Service without endpoints: no ClusterIP, NodePort, name or HTTP probes; the rest as planned', () => {
+    const without = planProbes({ ...input, serviceReady: false });
+    const ids = new Set(without.map((probe) => probe.id));
+    for (const id of [CHECK_IDS.clusterIP, CHECK_IDS.nodePort, CHECK_IDS.serviceName, CHECK_IDS.http])
+      assert.ok(!ids.has(id), id);
+    for (const id of [CHECK_IDS.podToPod, CHECK_IDS.podToNode, CHECK_IDS.podIP, CHECK_IDS.kubernetesService])
+      assert.equal(
+        without.filter((probe) => probe.id === id).length,
+        probes.filter((probe) => probe.id === id).length,
+        id,
+      );
   });
   it('skips pod targets on nodes without an echo server and node targets without an InternalIP', () => {
     const partial = planProbes({

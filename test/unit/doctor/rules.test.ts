@@ -227,6 +227,15 @@ const cases: Case[] = [
     diagnoses: [{ id: 'doctor.odd-node', subject: node(W3), severity: 'warning' }],
   },
   {
+    name: 'the test Service got no endpoints: the control plane, not kube-proxy on every node',
+    findings: [
+      ...healthy.filter((x) => x.id !== 'check.l4.clusterip'),
+      f('check.service.endpoints', 'cluster', 'fail', { ready: 0, expected: 3, waitedMs: 20_200 }),
+      f('check.kubernetes-service', node(W1), 'pass'),
+    ],
+    diagnoses: [{ id: 'doctor.service-endpoints', subject: 'cluster', severity: 'error' }],
+  },
+  {
     name: 'a node saying its kube-proxy is down while its Services answer is listed, not diagnosed',
     findings: [...healthy, f('node.kube-proxy.rules', node(W2), 'fail')],
     diagnoses: [],
@@ -285,6 +294,15 @@ describe('correlate', () => {
     assert.equal(
       diagnosis?.cause,
       'worker3.kube.local: differs from the other nodes: kube-proxy mode none (others iptables)',
+    );
+  });
+  it("the control plane's endpoints: how many of the echo pods, in how long, and who publishes them", () => {
+    const [diagnosis] = correlate([
+      f('check.service.endpoints', 'cluster', 'fail', { ready: 0, expected: 3, waitedMs: 20_200 }),
+    ]).diagnoses;
+    assert.match(
+      diagnosis?.cause ?? '',
+      /^the control plane does not publish the pods behind new Services: 0 of 3 echo pods became endpoints of the test Service in 20 s — the EndpointSlice controller \(kube-controller-manager\)/,
     );
   });
   it('a diagnosis lists the findings it rests on, its nodes and pairs, and the next command', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.js';
+import { API_RESTART_GRACE_MS, KubeClient, retryDelay } from '../../../src/kube/client.js';
 import { localKubeconfig } from './local-kubeconfig.js';
 import { NetdiagError } from '../../../src/lib/errors.js';
 
@@ -177,5 +177,78 @@ describe('KubeClient requests', () => {
       (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && /forbidden/.test(err.message),
     );
     assert.ok(Date.now() - started < 3000, 'no retry loop');
+  });
+});
+
+describe('retryDelay: which failed requests are sent again', () => {
+  const transport = (code: string) =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
+  it('a refused connection never reached the server: any method, backing off to 2 s', () =>
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((attempt) => retryDelay(transport('ECONNREFUSED'), 'POST', attempt, 0)),
+      [250, 500, 1000, 2000, 2000],
+    ));
+  it('a connection broken mid-request: reads and deletes only', () => {
+    assert.equal(retryDelay(transport('ECONNRESET'), 'GET', 1, 0), 250);
+    assert.equal(retryDelay(transport('UND_ERR_SOCKET'), 'DELETE', 1, 0), 250);
+    assert.equal(retryDelay(transport('ECONNRESET'), 'POST', 1, 0), undefined);
+    assert.equal(retryDelay(transport('UND_ERR_SOCKET'), 'PATCH', 1, 0), undefined);
+  });
+  it('not after the grace period, and never for an answer or a TLS failure', () => {
+    assert.equal(retryDelay(transport('ECONNREFUSED'), 'GET', 3, API_RESTART_GRACE_MS - 500), undefined);
+    assert.equal(retryDelay(transport('ECONNREFUSED'), 'GET', 3, API_RESTART_GRACE_MS - 1000), 1000);
+    assert.equal(retryDelay(Object.assign(new Error('Forbidden'), { code: 403 }), 'GET', 1, 0), undefined);
+    assert.equal(retryDelay(transport('DEPTH_ZERO_SELF_SIGNED_CERT'), 'GET', 1, 0), undefined);
+  });
+});
+
+describe('KubeClient across an API server restart', () => {
+  const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: 'ns' } });
+  const listen = async (port = 0): Promise<Server> => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(pod);
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return server;
+  };
+  const stop = (server: Server) =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+
+  it('a server that answered earlier in the run is waited for while it restarts', async () => {
+    const first = await listen();
+    const port = (first.address() as AddressInfo).port;
+    const client = KubeClient.fromAccess({ kubeconfig: localKubeconfig(port), requestTimeoutMs: 5000 });
+    await client.readPod('ns', 'x');
+    await stop(first);
+    let second: Server | undefined;
+    const restarted = new Promise<void>((resolve) =>
+      setTimeout(() => void listen(port).then((server) => ((second = server), resolve())), 700),
+    );
+    const before = client.requestCount;
+    const started = Date.now();
+    const answer = await client.readPod('ns', 'x');
+    await restarted;
+    assert.equal(answer.metadata?.name, 'x');
+    assert.ok(Date.now() - started >= 600, 'it waited for the server');
+    assert.ok(client.requestCount - before >= 2, `sent again: ${client.requestCount - before} attempts`);
+    if (second) await stop(second);
+  });
+
+  it('a server never reached fails at once, as kubectl does', async () => {
+    const probe = await listen();
+    const port = (probe.address() as AddressInfo).port;
+    await stop(probe);
+    const client = KubeClient.fromAccess({ kubeconfig: localKubeconfig(port), requestTimeoutMs: 5000 });
+    const started = Date.now();
+    await assert.rejects(
+      client.readPod('ns', 'x'),
+      (err: unknown) => err instanceof NetdiagError && err.exitCode === 3 && /ECONNREFUSED/.test(err.message),
+    );
+    assert.ok(Date.now() - started < 1000, `failed after ${Date.now() - started} ms`);
+    assert.equal(client.requestCount, 1);
   });
 });
