@@ -102,11 +102,24 @@ const NOT_SENT = new Set(['ECONNREFUSED']);
 const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const REPEATABLE_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
 
+/**
+ * Answers that say the server did not take the request in: 503 from an API server shutting down ("apiserver is
+ * shutting down") or not ready yet, 429 when it sheds load. Sending it again is safe whatever it does.
+ */
+const NOT_TAKEN_STATUS = new Set([429, 503]);
+
+/** Whether a failed request may be sent again: it never reached the server, or it changes nothing. */
+function repeatable(err: unknown, method: string): boolean {
+  const failure = classifyFailure(err);
+  if (failure.httpStatus !== undefined) return NOT_TAKEN_STATUS.has(failure.httpStatus);
+  const code = transportCode(err);
+  if (code === undefined) return false;
+  return NOT_SENT.has(code) || (BROKEN.has(code) && REPEATABLE_METHODS.has(method.toUpperCase()));
+}
+
 /** The pause before sending a failed request again, or undefined when it must fail now. Pure. */
 export function retryDelay(err: unknown, method: string, attempt: number, failingForMs: number): number | undefined {
-  const code = transportCode(err);
-  if (code === undefined) return undefined;
-  if (!NOT_SENT.has(code) && !(BROKEN.has(code) && REPEATABLE_METHODS.has(method.toUpperCase()))) return undefined;
+  if (!repeatable(err, method)) return undefined;
   const delay = Math.min(250 * 2 ** (attempt - 1), 2000);
   return failingForMs + delay <= API_RESTART_GRACE_MS ? delay : undefined;
 }

@@ -57,7 +57,39 @@ fault_block() {
 fault_apiserver_restart() {
   stop_daemon kube-apiserver
   start_apiserver
+  record_fault "apiserver-restart"
   log "kube-apiserver restarted"
+}
+
+# The Service heal creates to see the service path work end to end again (CoreDNS pods are its backends).
+HEAL_PROBE_SERVICE=netdiag-lab-heal-probe
+
+heal_probe_programmed() {
+  local ip i
+  ip=$(kc -n kube-system get service "$HEAL_PROBE_SERVICE" -o jsonpath='{.spec.clusterIP}' 2>/dev/null) || return 1
+  [[ -n $ip && -n $(kc -n kube-system get endpointslices -l "kubernetes.io/service-name=$HEAL_PROBE_SERVICE" \
+    -o jsonpath='{.items[*].endpoints[*].addresses[*]}' 2>/dev/null) ]] || return 1
+  for ((i = 1; i <= $(worker_count); i++)); do
+    in_node "$i" iptables -t nat -S KUBE-SERVICES | grep -q -- "-d $ip/32" || return 1
+  done
+}
+
+# After an API server restart its clients watch again with client-go's backoff: for tens of seconds a new Service
+# may get no endpoints, or no rules on a node. Heal returns once a new Service is published and programmed on every
+# node, so what runs next meets a cluster that has caught up.
+heal_apiserver_restart() {
+  kc -n kube-system apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata:
+  name: $HEAL_PROBE_SERVICE
+  labels: {app.kubernetes.io/part-of: netdiag-lab}
+spec:
+  selector: {k8s-app: kube-dns}
+  ports: [{name: dns-tcp, port: 53, protocol: TCP}]
+YAML
+  wait_for "the control plane and kube-proxy to publish a new Service again" 180 heal_probe_programmed
+  kc -n kube-system delete service "$HEAL_PROBE_SERVICE" --wait=false >/dev/null
 }
 
 fault_controller_manager_down() {
@@ -239,6 +271,7 @@ fault_heal() {
     start_controller_manager
     wait_for "kube-controller-manager" 60 controller_manager_healthy
   fi
+  if grep -qx apiserver-restart "$LAB_STATE/faults" 2>/dev/null; then heal_apiserver_restart; fi
   if [[ $(kc -n kube-system get deploy coredns -o jsonpath='{.spec.replicas}') == 0 ]]; then
     kc -n kube-system scale deploy/coredns --replicas=2 >/dev/null
     wait_for "CoreDNS to be back" 120 kc -n kube-system rollout status deploy/coredns --timeout=5s

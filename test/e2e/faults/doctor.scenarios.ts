@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Change } from '../../../src/doctor/baseline.js';
 import { type DoctorResult } from '../../../src/doctor/report.js';
 import { assertNotBlank, screenshot } from '../../browser.js';
@@ -118,6 +119,26 @@ export const scenarios: readonly FaultScenario[] = [
     },
   },
   diagnoses(FAULTS.nodelocaldnsDown, 'doctor.nodelocaldns', nodeSubject('worker2')),
+  {
+    fault: FAULTS.apiserverRestart,
+    command: 'doctor',
+    title: 'rides out an API server restart in the middle of its run: every step runs, its pods are deleted',
+    exclusive: true,
+    async run(ctx) {
+      const running = doctor(ctx, ['--quick']);
+      // Helper pods are being created and watched by then; the restart refuses connections for a few seconds.
+      await sleep(1500);
+      await ctx.lab(['fault', 'apiserver-restart']);
+      const { run, result } = await running;
+      assert.ok(run.status === 0 || run.status === 1, `exit ${run.status}; stderr: ${run.stderr.slice(-1500)}`);
+      assert.deepEqual(
+        result.data.steps.filter((step) => step.status === 'failed'),
+        [],
+        'no step failed for the restart',
+      );
+      assert.doesNotMatch(run.stderr, /could not delete/, 'the run deleted what it made');
+    },
+  },
   diagnoses(FAULTS.corednsDown, 'doctor.coredns', 'cluster'),
   diagnoses(FAULTS.controllerManagerDown, 'doctor.service-endpoints', 'cluster', {
     extra: (result) => assertNotReported(result.data.diagnoses, 'doctor.kube-proxy', ['error', 'warning']),

@@ -190,5 +190,6 @@ function scenarioContext(fault: Fault, scenario: FaultScenario): ScenarioContext
     nodes,
     scratch: own,
     netdiag: (args, options = {}) => runCli(args, options.timeoutMs ?? timeoutMs, options.cwd ?? own),
+    lab,
   };
 }

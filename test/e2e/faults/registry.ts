@@ -49,6 +49,7 @@ export const FAULTS = {
   loss: { name: 'loss', args: ['worker3', '10'] },
   rate: { name: 'rate', args: ['worker2', '100'] },
   controllerManagerDown: { name: 'controller-manager-down', args: [] },
+  apiserverRestart: { name: 'apiserver-restart', args: [] },
 } as const satisfies Record<string, Fault>;
 
 /** `worker2` → `worker2.kube.local`: the node name findings use as their subject. */
@@ -79,6 +80,8 @@ export interface ScenarioContext {
   readonly scratch: string;
   /** Runs `bin/kubectl-netdiag ARGS` against the lab like a user (in `cwd`, default `scratch`); output collected. */
   netdiag(args: readonly string[], options?: { timeoutMs?: number; cwd?: string }): Promise<CliRun>;
+  /** Runs `scripts/lab/lab ARGS`: for a scenario whose fault must strike again while its command runs. */
+  lab(args: readonly string[]): Promise<void>;
 }
 
 export interface FaultScenario {

@@ -194,6 +194,12 @@ describe('retryDelay: which failed requests are sent again', () => {
     assert.equal(retryDelay(transport('ECONNRESET'), 'POST', 1, 0), undefined);
     assert.equal(retryDelay(transport('UND_ERR_SOCKET'), 'PATCH', 1, 0), undefined);
   });
+  it('a server that did not take the request in (shutting down: 503, shedding load: 429): any method', () => {
+    const status = (code: number) => Object.assign(new Error(`HTTP ${code}`), { code, body: '' });
+    assert.equal(retryDelay(status(503), 'POST', 1, 0), 250);
+    assert.equal(retryDelay(status(429), 'PATCH', 2, 0), 500);
+    assert.equal(retryDelay(status(500), 'GET', 1, 0), undefined);
+  });
   it('not after the grace period, and never for an answer or a TLS failure', () => {
     assert.equal(retryDelay(transport('ECONNREFUSED'), 'GET', 3, API_RESTART_GRACE_MS - 500), undefined);
     assert.equal(retryDelay(transport('ECONNREFUSED'), 'GET', 3, API_RESTART_GRACE_MS - 1000), 1000);
