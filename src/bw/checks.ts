@@ -4,6 +4,8 @@
  * A link is bad when it is an outlier (far below what the cluster's links reach), retransmits a lot (TCP), loses
  * datagrams (UDP), or is much slower on the pod network than on the host network between the same nodes. For each
  * bad link the likeliest of the seed's causes is named from the evidence, most specific first:
+ * 0. receiver-buffer (UDP loss): the receiving namespace's `Udp: RcvbufErrors` grew by most of the datagrams lost —
+ *    the receiving iperf3 did not read as fast as the sender sent: the host, not the network (a warning);
  * 1. mtu: a don't-fragment ping of the interface's full size does not pass while a small one does (packets of the size
  *    TCP sends are lost), or the nodes disagree on an interface's MTU;
  * 2. firewall: a DROP/REJECT rule on either node counted packets during the test;
@@ -165,7 +167,12 @@ export interface PairEvidence {
   readonly dontFragment?: DontFragmentProbe;
   /** Evidence that could not be taken, and why (no node-inspector pod, exec failed …). */
   readonly unavailable: readonly string[];
+  /** UDP: datagrams lost, and those the receiver's socket buffer dropped (Udp RcvbufErrors) during the test. */
+  readonly udpLoss?: { readonly receiver: string; readonly lost: number; readonly bufferDropped: number };
 }
+
+/** The receiver's socket buffer dropped at least this share of the lost datagrams: the loss is the host's. */
+const RECEIVER_SHARE = 0.5;
 
 export interface CauseVerdict {
   readonly cause: BwCause;
@@ -202,6 +209,19 @@ export function likeliestCause(evidence: PairEvidence | undefined, blocked = fal
     if (text) lines.push({ where: `node/${node} counters during the test`, output: trimOutput(text, 8) });
   }
   for (const reason of evidence.unavailable) lines.push({ where: 'evidence unavailable', output: reason });
+  const udp = evidence.udpLoss;
+  if (udp && udp.lost > 0 && udp.bufferDropped >= RECEIVER_SHARE * udp.lost) {
+    lines.unshift({
+      where: `node/${udp.receiver} receiving namespace during the test`,
+      command: 'cat /proc/net/snmp (Udp: RcvbufErrors)',
+      output: `RcvbufErrors +${udp.bufferDropped}; iperf3 counted ${udp.lost} datagrams lost`,
+    });
+    return {
+      cause: 'receiver-buffer',
+      summary: `the receiver's socket buffer overflowed: ${udp.bufferDropped} of the ${udp.lost} lost datagrams were dropped on ${udp.receiver} (Udp RcvbufErrors) — iperf3 there did not read as fast as they came`,
+      evidence: lines,
+    };
+  }
   const dfFailed = probe !== undefined && !probe.passed && probe.smallPassed;
   if (dfFailed || evidence.mtuMismatches.length > 0) {
     const parts = [
@@ -240,6 +260,8 @@ export function likeliestCause(evidence: PairEvidence | undefined, blocked = fal
 }
 
 const HINTS: Readonly<Record<BwCause, string>> = {
+  'receiver-buffer':
+    'the receiving host, not the network: test at a lower --bitrate, or give UDP sockets more buffer (sysctl net.core.rmem_max / net.core.rmem_default) if your applications send this fast',
   mtu: 'make the MTU of pods, CNI and node interfaces fit the path (kubectl netdiag check for the MTU matrix)',
   firewall: 'find the DROP/REJECT rule shown in the evidence on that node and remove or narrow it',
   'nic-errors': 'check the NIC, cable and driver of that node (ethtool -S), and its ring buffers',
@@ -297,7 +319,8 @@ export function bwFindings(data: BwData, evidence: ReadonlyMap<string, PairEvide
     findings.push({
       id: flag.id,
       subject: pairSubject(flag.result),
-      status: 'fail',
+      // The receiving host dropped what the network delivered: worth knowing, not a bad link.
+      status: verdict.cause === 'receiver-buffer' ? 'warn' : 'fail',
       summary: `${flag.summary} — likeliest cause: ${verdict.summary}`,
       evidence: verdict.evidence,
       hint:

@@ -19,6 +19,8 @@ import {
   countersArgv,
   diffCounters,
   parseCounters,
+  SNMP_ARGV,
+  udpReceiveBufferErrors,
   type CounterSnapshot,
   type CountersDiff,
 } from '../node/counters.js';
@@ -32,7 +34,15 @@ import {
   type TestOutcome,
 } from './iperf.js';
 import type { BwData, BwOptions, Network, PairResult } from './model.js';
-import { mtuMismatches, networkRatios, routeMtu, routeMtuArgv, testsFor, toResults } from './results.js';
+import {
+  mtuMismatches,
+  networkRatios,
+  routeMtu,
+  routeMtuArgv,
+  testsFor,
+  toResults,
+  withReceiveBufferErrors,
+} from './results.js';
 import { pairKey, schedulePairs, type Pair } from './schedule.js';
 
 /** Counter snapshots and probes are quick reads; a node that takes longer is reported without them. */
@@ -160,13 +170,19 @@ async function runRound(
     detail(round.map((test) => `${pairSubject(test)} ${formatBits(rates.get(pairKey(test)) ?? 0)}`).join(', '));
   };
   detail(round.map(pairSubject).join(', '));
+  const udp = options.test.protocol === 'udp';
   const measured = await Promise.all(
     round.map(async (test) => {
+      const ends = [test.from, test.to];
+      const before = udp ? await receiveBufferErrors(fleet, ends) : undefined;
       const outcome = await runTest(ctx, options, fleet, test, (rate) => {
         rates.set(pairKey(test), rate);
         show();
       });
-      return toResults({ ...test, network }, roundNumber, options, outcome);
+      const after = udp ? await receiveBufferErrors(fleet, ends) : undefined;
+      return toResults({ ...test, network }, roundNumber, options, outcome).map((result) =>
+        withReceiveBufferErrors(result, before, after),
+      );
     }),
   );
   const afterRound = await snapshots(readers);
@@ -184,6 +200,21 @@ async function snapshots(readers: Fleet | undefined): Promise<Map<string, Counte
     timeoutMs: READ_TIMEOUT_MS,
   });
   return new Map(outcomes.flatMap((outcome) => (outcome.ok ? [[outcome.node, outcome.value] as const] : [])));
+}
+
+/**
+ * UDP tests: each end's `Udp: RcvbufErrors`, read in its helper pod (the test's own network namespace on the pod
+ * network, the node's on the host network). A node that does not answer is left out.
+ */
+async function receiveBufferErrors(fleet: Fleet, nodes: readonly string[]): Promise<Map<string, number>> {
+  const read = await Promise.all(
+    nodes.map(async (node) => {
+      const output = await fleet.exec(node, SNMP_ARGV, { timeoutMs: READ_TIMEOUT_MS }).catch(() => undefined);
+      const value = output?.exitCode === 0 ? udpReceiveBufferErrors(output.stdout) : undefined;
+      return value === undefined ? [] : [[node, value] as const];
+    }),
+  );
+  return new Map(read.flat());
 }
 
 /** Runs one client, streaming its stderr for the live rate; the JSON comes on stdout at the end. */
@@ -266,6 +297,9 @@ async function gatherEvidence(
       mtuMismatches: mtuMismatches(after.get(result.from), after.get(result.to)),
       ...(dontFragment ? { dontFragment } : {}),
       unavailable: unavailableEvidence,
+      ...(result.lostPackets !== null && result.receiveBufferErrors !== null
+        ? { udpLoss: { receiver: result.to, lost: result.lostPackets, bufferDropped: result.receiveBufferErrors } }
+        : {}),
     };
     return [resultKey(result), evidence] as const;
   });

@@ -12,6 +12,9 @@ export const BW_IDS = {
   cpuBound: 'bw.pair.cpu-bound',
 } as const;
 
-/** The seed's three causes of a bad link, and none found: `metrics.cause` of every flagged pair. */
-export const BW_CAUSES = ['nic-errors', 'firewall', 'mtu', 'none'] as const;
+/**
+ * The seed's three causes of a bad link, and none found: `metrics.cause` of every flagged pair; and
+ * `receiver-buffer` for UDP loss the receiving host itself dropped (its socket buffer overflowed), not the network.
+ */
+export const BW_CAUSES = ['receiver-buffer', 'nic-errors', 'firewall', 'mtu', 'none'] as const;
 export type BwCause = (typeof BW_CAUSES)[number];

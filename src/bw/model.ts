@@ -39,6 +39,11 @@ export interface PairResult {
   readonly jitterMs: number | null;
   readonly lostPackets: number | null;
   readonly lostPercent: number | null;
+  /**
+   * UDP: datagrams the receiving network namespace dropped during the test because the socket buffer was full
+   * (`Udp: RcvbufErrors` of /proc/net/snmp grew by this); null when not UDP or not read.
+   */
+  readonly receiveBufferErrors: number | null;
   /** CPU of the iperf3 processes, % of one CPU, at the sending and the receiving end. */
   readonly cpu: { readonly sender: number; readonly receiver: number } | null;
   /** Why the test failed (iperf3's error, or the exec's). */

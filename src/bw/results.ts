@@ -56,10 +56,25 @@ export function toResults(
       jitterMs: direction.jitterMs ?? null,
       lostPackets: direction.lostPackets ?? null,
       lostPercent: direction.lostPercent ?? null,
+      receiveBufferErrors: null,
       cpu: direction.cpu ?? null,
       error: null,
     };
   });
+}
+
+/**
+ * A direction with the socket-buffer drops its receiver counted between `before` and `after` (UDP tests); as it is
+ * when either read is missing. Pure.
+ */
+export function withReceiveBufferErrors(
+  result: PairResult,
+  before: ReadonlyMap<string, number> | undefined,
+  after: ReadonlyMap<string, number> | undefined,
+): PairResult {
+  const [earlier, later] = [before?.get(result.to), after?.get(result.to)];
+  if (earlier === undefined || later === undefined) return result;
+  return { ...result, receiveBufferErrors: Math.max(0, later - earlier) };
 }
 
 const emptyNumbers = {
@@ -71,6 +86,7 @@ const emptyNumbers = {
   jitterMs: null,
   lostPackets: null,
   lostPercent: null,
+  receiveBufferErrors: null,
   cpu: null,
 } as const;
 

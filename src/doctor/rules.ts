@@ -612,7 +612,10 @@ const podnetRule: Rule = (evidence) => {
 
 /** Bandwidth outliers no cause above explains. */
 const bandwidthRule: Rule = (evidence) =>
-  localise(evidence.open([Ids.bwOutlier, Ids.bwRetransmits, Ids.bwUdpLoss])).map((located) =>
+  localise(
+    // UDP loss the receiving host dropped itself (bw's receiver-buffer) is not a slow link: it stays listed.
+    evidence.open([Ids.bwOutlier, Ids.bwRetransmits, Ids.bwUdpLoss], (f) => measuredCause(f) !== 'receiver-buffer'),
+  ).map((located) =>
     diagnose(evidence, {
       id: DoctorIds.bandwidthOutlier,
       subject: located.subject,

@@ -314,3 +314,18 @@ export function describeCountersDiff(diff: CountersDiff): string {
     ),
   ].join('\n');
 }
+
+/** argv that prints the network namespace's protocol counters (the `Udp:` lines among them). */
+export const SNMP_ARGV: readonly string[] = ['cat', '/proc/net/snmp'];
+
+/**
+ * `Udp: … RcvbufErrors` of /proc/net/snmp: datagrams the kernel dropped because the receiving socket's buffer was
+ * full (the application did not read fast enough). The counter is per network namespace. Pure.
+ */
+export function udpReceiveBufferErrors(snmp: string): number | undefined {
+  const lines = snmp.split('\n').filter((line) => line.startsWith('Udp:'));
+  const [header, values] = [lines[0]?.split(/\s+/), lines[1]?.split(/\s+/)];
+  const column = header?.indexOf('RcvbufErrors') ?? -1;
+  const value = column > 0 ? Number(values?.[column]) : NaN;
+  return Number.isInteger(value) ? value : undefined;
+}

@@ -184,6 +184,22 @@ describe('likeliestCause (evidence from real counters)', () => {
     // A slow link that did connect: the rule that dropped most is the likeliest.
     assert.match(likeliestCause(both, false).summary, /\(mangle POSTROUTING on worker1\.kube\.local dropped 11: /);
   });
+  it("UDP loss the receiver's socket buffer dropped is the host's (receiver-buffer), ahead of anything else", () => {
+    const verdict = likeliestCause(
+      evidence({
+        udpLoss: { receiver: W2, lost: 12823, bufferDropped: 12823 },
+        counters: [{ node: W2, diff: realDiff }],
+      }),
+    );
+    assert.equal(verdict.cause, 'receiver-buffer');
+    assert.match(
+      verdict.summary,
+      /12823 of the 12823 lost datagrams were dropped on worker2\.kube\.local \(Udp RcvbufErrors\)/,
+    );
+    assert.equal(verdict.evidence[0]?.command, 'cat /proc/net/snmp (Udp: RcvbufErrors)');
+    // Drops that explain less than half of the loss: the network is still the suspect.
+    assert.equal(likeliestCause(evidence({ udpLoss: { receiver: W2, lost: 1000, bufferDropped: 100 } })).cause, 'none');
+  });
   it('names the rule and the node, and shows the counters as evidence', () => {
     const verdict = likeliestCause(evidence({ counters: [{ node: W3, diff: realDiff }] }));
     assert.match(verdict.summary, /^firewall: 3 DROP\/REJECT rule\(s\) counted packets \(mangle PREROUTING on worker3/);
@@ -193,6 +209,31 @@ describe('likeliestCause (evidence from real counters)', () => {
 });
 
 describe('bwFindings', () => {
+  it("UDP loss the receiver dropped itself is a warning with the host's hint, not a failed link", () => {
+    const lossy = result(W1, W2, 990 * M, {
+      protocol: 'udp',
+      retransmits: null,
+      lostPercent: 4.9,
+      lostPackets: 12823,
+      jitterMs: 0.1,
+      receiveBufferErrors: 12823,
+    });
+    const evidence = new Map([
+      [
+        resultKey(lossy),
+        {
+          counters: [],
+          mtuMismatches: [],
+          unavailable: [],
+          udpLoss: { receiver: W2, lost: 12823, bufferDropped: 12823 },
+        },
+      ],
+    ]);
+    const found = bwFindings(data([lossy]), evidence).find((finding) => finding.id === 'bw.pair.udp-loss');
+    assert.equal(found?.status, 'warn');
+    assert.equal(found?.metrics?.['cause'], 'receiver-buffer');
+    assert.match(found?.hint ?? '', /the receiving host, not the network/);
+  });
   it('a bw.pair per direction, then the flagged ones with their cause', () => {
     const run = data(rateFault);
     const evidence = new Map([

@@ -41,6 +41,7 @@ export function pairResult(
     jitterMs: null,
     lostPackets: null,
     lostPercent: null,
+    receiveBufferErrors: null,
     cpu: measured ? { sender: 40, receiver: 30 } : null,
     error: null,
     ...extra,

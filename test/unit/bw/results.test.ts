@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PairResult } from '../../../src/bw/model.js';
-import { mtuMismatches, networkRatios, routeMtu, testsFor, toResults } from '../../../src/bw/results.js';
+import {
+  mtuMismatches,
+  networkRatios,
+  routeMtu,
+  testsFor,
+  toResults,
+  withReceiveBufferErrors,
+} from '../../../src/bw/results.js';
 import { parseNicStatistics } from '../../../src/node/counters.js';
-import { DEFAULT_TEST } from './data.js';
+import { DEFAULT_TEST, pairResult, W1, W2 } from './data.js';
 
 const tcp = DEFAULT_TEST;
 const ab = { from: 'a', to: 'b' };
@@ -138,4 +145,25 @@ describe('MTU evidence', () => {
     assert.equal(routeMtu(output), 1400);
     assert.equal(routeMtu('RTNETLINK answers: Network is unreachable\n/sys/class/net/eth0/mtu:1500'), undefined);
   });
+});
+
+describe('withReceiveBufferErrors', () => {
+  const udp = pairResult(W1, W2, 990e6, { protocol: 'udp', lostPackets: 40 });
+  it("the receiver's growth of RcvbufErrors during the test", () =>
+    assert.equal(
+      withReceiveBufferErrors(
+        udp,
+        new Map([
+          [W1, 5],
+          [W2, 100],
+        ]),
+        new Map([
+          [W1, 900],
+          [W2, 140],
+        ]),
+      ).receiveBufferErrors,
+      40,
+    ));
+  it('unchanged when a read is missing', () =>
+    assert.equal(withReceiveBufferErrors(udp, undefined, new Map([[W2, 140]])).receiveBufferErrors, null));
 });

@@ -9,6 +9,7 @@ import {
   parseIptablesSave,
   parseNftJson,
   parseNicStatistics,
+  udpReceiveBufferErrors,
 } from '../../../src/node/counters.js';
 
 const fixture = (name: string): string =>
@@ -153,5 +154,23 @@ describe('counter parsers: edge cases', () => {
     const argv = countersArgv();
     assert.deepEqual(argv.slice(0, 2), ['sh', '-c']);
     assert.match(argv[2] ?? '', /iptables-nft-save -c/);
+  });
+});
+
+describe('udpReceiveBufferErrors', () => {
+  const snmp = fixture('snmp.txt');
+  it("reads the Udp line's RcvbufErrors, not UdpLite's", () => {
+    assert.equal(udpReceiveBufferErrors(snmp), 0);
+    const overflowed = snmp
+      .split('\n')
+      .map((line) =>
+        /^Udp: \d/.test(line) ? line.replace(/^Udp: (\d+) (\d+) (\d+) (\d+) (\d+)/, 'Udp: $1 $2 12823 $4 12823') : line,
+      )
+      .join('\n');
+    assert.equal(udpReceiveBufferErrors(overflowed), 12823);
+  });
+  it('nothing to read: undefined', () => {
+    assert.equal(udpReceiveBufferErrors(''), undefined);
+    assert.equal(udpReceiveBufferErrors('Udp: InDatagrams NoPorts\nUdp: 1 2\n'), undefined);
   });
 });
