@@ -278,6 +278,7 @@ function pairMetrics(result: PairResult): Record<string, MetricValue> {
     ['rttMs', result.rttMs === null ? null : round(result.rttMs, 3)],
     ['lostPercent', result.lostPercent === null ? null : round(result.lostPercent, 3)],
     ['jitterMs', result.jitterMs === null ? null : round(result.jitterMs, 3)],
+    ['receiveBufferErrors', result.receiveBufferErrors],
     ['cpuSender', result.cpu === null ? null : round(result.cpu.sender, 1)],
     ['cpuReceiver', result.cpu === null ? null : round(result.cpu.receiver, 1)],
   ];
