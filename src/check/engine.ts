@@ -88,7 +88,7 @@ const MTU_SEARCH_WIDTH = 8;
 /** The smallest payload known to pass: the plain ping of phase 1 (56 bytes) did. */
 const PLAIN_PING_SIZE = 56;
 /** How long the echo pods may take to appear in the Service's endpoints. */
-export const ENDPOINTS_TIMEOUT_MS = 20_000;
+const ENDPOINTS_TIMEOUT_MS = 20_000;
 const POD_MTU_COMMAND: BatchCommand = { argv: ['cat', '/sys/class/net/eth0/mtu'], timeoutSeconds: 2 };
 
 /**
