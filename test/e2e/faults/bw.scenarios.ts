@@ -72,11 +72,18 @@ export const scenarios: readonly FaultScenario[] = [
       const [short] = FAULTS.loss.args;
       const { status, result } = await bw(ctx, MEASURE);
       assert.equal(status, 1, describeFindings(result));
+      // A pair that moved data is flagged for its retransmits. At 10 % loss a connection sometimes sits in
+      // retransmission backoff through most of the measured seconds (a CI run: worker2→worker3 moved 0.0 Mbit/s, and
+      // no retransmit ratio came of it); it is then an outlier far below the others — the firewall is named either way.
+      let retransmitsFlagged = 0;
       for (const subject of pairsWith(ctx, short)) {
-        const finding = flagged(result, 'bw.pair.retransmits', subject);
-        assert.ok(finding, `${subject}: retransmits flagged\n${describeFindings(result)}`);
+        const retransmits = flagged(result, 'bw.pair.retransmits', subject);
+        const finding = retransmits ?? flagged(result, 'bw.pair.outlier', subject);
+        assert.ok(finding, `${subject}: retransmits (or a stalled outlier) flagged\n${describeFindings(result)}`);
         assert.equal(finding.metrics?.['cause'], 'firewall', finding.summary);
+        if (retransmits) retransmitsFlagged += 1;
       }
+      assert.ok(retransmitsFlagged > 0, `retransmits flagged on at least one pair\n${describeFindings(result)}`);
     },
   },
   {
