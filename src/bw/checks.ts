@@ -9,12 +9,16 @@
  * 1. mtu: a don't-fragment ping of the interface's full size does not pass while a small one does (packets of the size
  *    TCP sends are lost), or the nodes disagree on an interface's MTU;
  * 2. firewall: a DROP/REJECT rule on either node counted packets during the test;
- * 3. nic-errors: error or drop counters of either node's interfaces grew during the test;
- * 4. none of them was seen.
+ * 3. shaper: a qdisc on either node with a rate (tbf) passed the test's traffic, and the pair measured that
+ *    rate (between half of it and a little above: the qdisc counts headers iperf3 does not) — a configured limit, not
+ *    a fault of the network;
+ * 4. nic-errors: error or drop counters of either node's interfaces grew during the test;
+ * 5. none of them was seen.
  */
 import { type Evidence, type Finding, type MetricValue, trimOutput } from '../findings/model.js';
 import type { CountersDiff, FirewallRule } from '../node/counters.js';
 import { describeCountersDiff } from '../node/counters.js';
+import { formatBits } from '../lib/units.js';
 import { type BwCause, BW_IDS } from './ids.js';
 import type { BwData, Network, PairResult } from './model.js';
 
@@ -39,9 +43,6 @@ export const pairSubject = (pair: { from: string; to: string }): string => `${pa
 /** One measured direction on one network (`network/from→to`): the key of evidence. */
 export const resultKey = (pair: { from: string; to: string; network: Network }): string =>
   `${pair.network}/${pairSubject(pair)}`;
-
-export const formatBits = (bitsPerSecond: number): string =>
-  bitsPerSecond >= 1e9 ? `${(bitsPerSecond / 1e9).toFixed(2)} Gbit/s` : `${(bitsPerSecond / 1e6).toFixed(1)} Mbit/s`;
 
 /**
  * What the cluster's links typically reach on one network: the median, over nodes, of each node's fastest link.
@@ -174,10 +175,19 @@ export interface PairEvidence {
 /** The receiver's socket buffer dropped at least this share of the lost datagrams: the loss is the host's. */
 const RECEIVER_SHARE = 0.5;
 
+/**
+ * A pair measured at a qdisc's rate: between these shares of it. Above: the qdisc counts link-layer headers iperf3's
+ * payload rate does not, so the measure sits a few per cent below the rate, never much above. Below half, something
+ * else holds the link down and the qdisc is not why.
+ */
+const SHAPED_RANGE = { low: 0.5, high: 1.1 } as const;
+
 export interface CauseVerdict {
   readonly cause: BwCause;
   readonly summary: string;
   readonly evidence: readonly Evidence[];
+  /** The node the cause is on when the evidence says which (a shaper's): doctor localises to it. */
+  readonly node?: string;
 }
 
 /**
@@ -192,11 +202,22 @@ const RULE_TEXT_CHARS = 80;
 const ruleText = (rule: FirewallRule): string =>
   rule.rule.length > RULE_TEXT_CHARS ? `${rule.rule.slice(0, RULE_TEXT_CHARS - 1)}…` : rule.rule;
 
-/**
- * The likeliest cause, in the order of the module comment, with the evidence that names it. `blocked`: the test made
- * no connection, so a rule that drops everything it matches is named before one that drops at random.
- */
-export function likeliestCause(evidence: PairEvidence | undefined, blocked = false): CauseVerdict {
+/** The measured direction a cause is looked for. */
+export interface Measured {
+  /** The test made no connection: a rule that drops everything it matches is named before one that drops at random. */
+  readonly blocked: boolean;
+  /** What arrived, bits/s; null when the test failed. */
+  readonly bitsPerSecond: number | null;
+  /** The node whose data was measured leaving; undefined when not known. */
+  readonly sender?: string;
+}
+
+/** The likeliest cause, in the order of the module comment, with the evidence that names it. */
+export function likeliestCause(
+  evidence: PairEvidence | undefined,
+  measured: Measured = { blocked: false, bitsPerSecond: null },
+): CauseVerdict {
+  const blocked = measured.blocked;
   if (!evidence) return { cause: 'none', summary: 'no evidence taken', evidence: [] };
   const lines: Evidence[] = [];
   const probe = evidence.dontFragment;
@@ -248,6 +269,29 @@ export function likeliestCause(evidence: PairEvidence | undefined, blocked = fal
       evidence: lines,
     };
   }
+  const rate = measured.bitsPerSecond;
+  const shaper = evidence.counters
+    .flatMap(({ node, diff }) => diff.shapers.map((change) => ({ node, change })))
+    // The sender's qdisc holds the test's data back; the receiver's only passes its ACKs.
+    .sort((a, b) => Number(b.node === measured.sender) - Number(a.node === measured.sender))
+    .find(
+      ({ change }) =>
+        rate !== null &&
+        rate >= SHAPED_RANGE.low * change.qdisc.rateBitsPerSecond &&
+        rate <= SHAPED_RANGE.high * change.qdisc.rateBitsPerSecond,
+    );
+  if (shaper && rate !== null) {
+    const { qdisc, overlimits } = shaper.change;
+    const role =
+      measured.sender === undefined ? '' : shaper.node === measured.sender ? ' (the sender)' : ' (the receiver)';
+    const held = overlimits > 0 ? ` (${overlimits} overlimits during the test)` : '';
+    return {
+      cause: 'shaper',
+      node: shaper.node,
+      summary: `traffic shaping: ${qdisc.device} on ${shaper.node}${role} is limited to ${formatBits(qdisc.rateBitsPerSecond)} by its ${qdisc.kind} qdisc${held}, and the pair measured ${formatBits(rate)}`,
+      evidence: lines,
+    };
+  }
   const errors = evidence.counters.flatMap(({ node, diff }) =>
     diff.nicErrors.filter((change) => change.interface !== 'lo').map((change) => ({ node, change })),
   );
@@ -265,6 +309,8 @@ const HINTS: Readonly<Record<BwCause, string>> = {
   mtu: 'make the MTU of pods, CNI and node interfaces fit the path (kubectl netdiag check for the MTU matrix)',
   firewall: 'find the DROP/REJECT rule shown in the evidence on that node and remove or narrow it',
   'nic-errors': 'check the NIC, cable and driver of that node (ethtool -S), and its ring buffers',
+  shaper:
+    'a configured limit, not a fault: see it with tc -s qdisc show on that node; remove it (tc qdisc del dev DEVICE root) if it is not meant to be there — on a pod veth, the CNI bandwidth plugin sets it from the kubernetes.io/ingress-bandwidth and egress-bandwidth annotations',
   none: 'run again to rule out a passing load; kubectl netdiag node shows the nodes’ configuration',
 };
 
@@ -316,7 +362,11 @@ export function bwFindings(data: BwData, evidence: ReadonlyMap<string, PairEvide
     }
   }
   for (const flag of flags) {
-    const verdict = likeliestCause(evidence.get(resultKey(flag.result)), flag.id === BW_IDS.pair);
+    const verdict = likeliestCause(evidence.get(resultKey(flag.result)), {
+      blocked: flag.id === BW_IDS.pair,
+      bitsPerSecond: flag.result.bitsPerSecond,
+      sender: flag.result.from,
+    });
     findings.push({
       id: flag.id,
       subject: pairSubject(flag.result),
@@ -326,7 +376,12 @@ export function bwFindings(data: BwData, evidence: ReadonlyMap<string, PairEvide
       evidence: verdict.evidence,
       hint:
         flag.id === BW_IDS.pair && verdict.cause === 'none' ? failedTestHint(flag.result, data) : HINTS[verdict.cause],
-      metrics: { ...pairMetrics(flag.result), ...flag.metrics, cause: verdict.cause },
+      metrics: {
+        ...pairMetrics(flag.result),
+        ...flag.metrics,
+        cause: verdict.cause,
+        ...(verdict.node ? { causeNode: verdict.node } : {}),
+      },
     });
   }
   return findings;

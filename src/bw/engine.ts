@@ -15,6 +15,7 @@ import type { DiagnosticContext } from '../kube/context.js';
 import { execInPod } from '../kube/exec.js';
 import { extendProfile, type Fleet } from '../kube/fleet.js';
 import { mapBounded } from '../lib/concurrency.js';
+import { formatBits } from '../lib/units.js';
 import {
   countersArgv,
   diffCounters,
@@ -24,7 +25,7 @@ import {
   type CounterSnapshot,
   type CountersDiff,
 } from '../node/counters.js';
-import { bwFindings, flagPairs, formatBits, pairSubject, resultKey, type PairEvidence } from './checks.js';
+import { bwFindings, flagPairs, pairSubject, resultKey, type PairEvidence } from './checks.js';
 import {
   clientArgv,
   clientBoundSeconds,

@@ -13,8 +13,9 @@ export const BW_IDS = {
 } as const;
 
 /**
- * The seed's three causes of a bad link, and none found: `metrics.cause` of every flagged pair; and
- * `receiver-buffer` for UDP loss the receiving host itself dropped (its socket buffer overflowed), not the network.
+ * The seed's three causes of a bad link, and none found: `metrics.cause` of every flagged pair; `receiver-buffer`
+ * for UDP loss the receiving host itself dropped (its socket buffer overflowed), not the network; `shaper` for a
+ * qdisc that limits an interface to the rate the pair measured.
  */
-export const BW_CAUSES = ['receiver-buffer', 'nic-errors', 'firewall', 'mtu', 'none'] as const;
+export const BW_CAUSES = ['receiver-buffer', 'nic-errors', 'firewall', 'mtu', 'shaper', 'none'] as const;
 export type BwCause = (typeof BW_CAUSES)[number];

@@ -23,6 +23,8 @@ export const DoctorIds = {
   nicHardware: 'doctor.nic-hardware',
   /** Loss while DROP/REJECT rule counters move on a node: a firewall. */
   firewall: 'doctor.firewall',
+  /** A qdisc holds a node's interface to a rate: a configured limit every test through it measures. */
+  trafficShaping: 'doctor.traffic-shaping',
   /** A node's (or a pair's) bandwidth far below the rest with no other cause found. */
   bandwidthOutlier: 'doctor.bandwidth-outlier',
   /** A node that differs from the fleet (CNI, kube-proxy, sysctls, runtime...). */

@@ -11,6 +11,7 @@ import { BW_IDS } from '../bw/ids.js';
 import { CHECK_IDS } from '../check/ids.js';
 import { DnsIds } from '../dns/ids.js';
 import { DoctorIds, type DiagnosisId } from './ids.js';
+import { formatBits } from '../lib/units.js';
 
 /** error: something is broken (a supporting finding failed); warning: degraded or worth a look. */
 export type Severity = 'error' | 'warning';
@@ -78,6 +79,7 @@ const Ids = {
   kubeProxyRules: 'node.kube-proxy.rules',
   interfaceErrors: 'node.interface.errors',
   interfaceMtu: 'node.interface.mtu',
+  interfaceRateLimit: 'node.interface.rate-limit',
   oddOneOut: 'node.odd-one-out',
   bwOutlier: BW_IDS.outlier,
   bwRetransmits: BW_IDS.retransmits,
@@ -499,12 +501,16 @@ function relatedOnPath(evidence: Evidence, ends: readonly string[]): Finding[] {
   });
 }
 
-/** Loss with moving NIC error counters (hardware) or DROP/REJECT counters (a firewall), localised to a node or path. */
+/**
+ * Loss with moving NIC error counters (hardware) or DROP/REJECT counters (a firewall), or a rate a qdisc holds a link
+ * to, localised to a node or path; `oddFact` names the node's odd-one-out fact that is the same cause.
+ */
 function countersRule(
   id: DiagnosisId,
   cause: string,
   nodeIds: readonly string[],
-  say: (where: string) => string,
+  say: (where: string, findings: readonly Finding[]) => string,
+  oddFact?: RegExp,
 ): Rule {
   return (evidence) => {
     const findings = [
@@ -515,16 +521,17 @@ function countersRule(
       diagnose(evidence, {
         id,
         subject: located.subject,
-        cause: say(located.subject.replace(/^node\//, '')),
+        cause: say(located.subject.replace(/^node\//, ''), located.findings),
         next: `kubectl netdiag node --nodes ${located.nodes.join(',')}`,
+        // The related findings include the located ones (not claimed yet): each once.
         findings: [
           ...located.findings,
           ...(located.nodes.length === 1
-            ? relatedOnNode(evidence, located.nodes[0]!)
+            ? relatedOnNode(evidence, located.nodes[0]!, oddFact)
             : located.nodes.length === 2
               ? relatedOnPath(evidence, located.nodes)
               : []),
-        ],
+        ].filter((f, i, all) => all.indexOf(f) === i),
       }),
     );
   };
@@ -544,6 +551,24 @@ const firewallRule = countersRule(
   [],
   (where) =>
     `${where}: packets are lost while DROP/REJECT rule counters move there — a firewall rule drops this traffic`,
+);
+
+/** What a node's rate-limit finding says was limited ("eth0 is limited to 100.0 Mbit/s by a tbf qdisc"), if any. */
+function limitedInterface(findings: readonly Finding[]): string | undefined {
+  const node = findings.find((f) => f.id === Ids.interfaceRateLimit && typeof metric(f, 'device') === 'string');
+  const rate = node && metric(node, 'rateBitsPerSecond');
+  return node && typeof rate === 'number'
+    ? `${String(metric(node, 'device'))} is limited to ${formatBits(rate)} by a ${String(metric(node, 'kind'))} qdisc`
+    : undefined;
+}
+
+const shapingRule = countersRule(
+  DoctorIds.trafficShaping,
+  'shaper',
+  [Ids.interfaceRateLimit],
+  (where, findings) =>
+    `${where}: ${limitedInterface(findings) ?? 'a qdisc limits the rate of an interface there (tc)'} — the links through it measure that limit: a configuration, not a fault of the network`,
+  /rate limit/i,
 );
 
 /** TCP to pods fails where ping to the same pods passes: a rule (firewall, NetworkPolicy) drops that port. */
@@ -651,6 +676,7 @@ const RULES: readonly Rule[] = [
   firewallRule,
   portFilterRule,
   podnetRule,
+  shapingRule,
   bandwidthRule,
   oddNodeRule,
 ];

@@ -61,3 +61,7 @@ export function formatBytes(bytes: number): string {
   }
   return unit === 0 ? `${Math.round(bytes)} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** A rate as iperf3 and tc users read it: `95.4 Mbit/s`, `12.16 Gbit/s`. */
+export const formatBits = (bitsPerSecond: number): string =>
+  bitsPerSecond >= 1e9 ? `${(bitsPerSecond / 1e9).toFixed(2)} Gbit/s` : `${(bitsPerSecond / 1e6).toFixed(1)} Mbit/s`;

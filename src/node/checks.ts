@@ -6,7 +6,8 @@
 import { trimOutput, type Evidence, type Finding, type MetricValue, type Status } from '../findings/model.js';
 import type { NodeFacts } from './facts.js';
 import { NODE_IDS, nodeSubject } from './ids.js';
-import { NIC_ERROR_COUNTERS, parseCounters } from './counters.js';
+import { NIC_ERROR_COUNTERS, parseCounters, type Qdisc } from './counters.js';
+import { formatBits } from '../lib/units.js';
 import { kubeServicesRules } from './parse.js';
 import type { Sections } from './sections.js';
 
@@ -548,6 +549,64 @@ function mtuFinding({ facts }: NodeCheckInput): Finding {
   });
 }
 
+/** A root qdisc that holds an interface to a rate (tbf), or undefined. */
+const rateLimit = (facts: NodeFacts, device: string | undefined): RateLimitedQdisc | undefined =>
+  facts.qdiscs.find(
+    (qdisc): qdisc is RateLimitedQdisc =>
+      qdisc.device === device && qdisc.root && qdisc.rateBitsPerSecond !== undefined,
+  );
+
+type RateLimitedQdisc = Qdisc & { readonly rateBitsPerSecond: number };
+
+const describeQdisc = (qdisc: Qdisc): string =>
+  `${qdisc.device} ${qdisc.root ? 'root ' : ''}${qdisc.kind}${qdisc.rateBitsPerSecond !== undefined ? ` rate ${formatBits(qdisc.rateBitsPerSecond)}` : ''}: sent ${qdisc.bytes} bytes, dropped ${qdisc.drops}, overlimits ${qdisc.overlimits}`;
+
+/**
+ * A rate limit on the underlay caps every pod and node connection of the node, and no error counter shows it: a
+ * warning. Limits on other interfaces (pod veths: the CNI bandwidth plugin's annotations) are listed, not judged.
+ */
+function rateLimitFinding({ facts }: NodeCheckInput): Finding {
+  const { node } = facts;
+  const evidence: Evidence[] = [
+    {
+      where: `node/${node}`,
+      command: 'tc -s -j qdisc show',
+      output: trimOutput(facts.qdiscs.map(describeQdisc).join('\n') || '(nothing)'),
+    },
+  ];
+  if (facts.qdiscs.length === 0) {
+    return finding(NODE_IDS.interfaceRateLimit, node, {
+      status: 'skip',
+      summary: 'no queueing disciplines were read (tc printed nothing)',
+      evidence,
+    });
+  }
+  const device = facts.network.underlay?.device;
+  const others = facts.qdiscs.filter(
+    (qdisc) => qdisc.device !== device && qdisc.rateBitsPerSecond !== undefined && qdisc.root,
+  );
+  const otherText =
+    others.length > 0
+      ? `; ${others.length} other interface(s) limited: ${list(others.map((qdisc) => `${qdisc.device} ${formatBits(qdisc.rateBitsPerSecond ?? 0)}`))}`
+      : '';
+  const limit = rateLimit(facts, device);
+  if (device && limit) {
+    return finding(NODE_IDS.interfaceRateLimit, node, {
+      status: 'warn',
+      summary: `${device} (the underlay) is limited to ${formatBits(limit.rateBitsPerSecond)} by a ${limit.kind} qdisc: every connection of the node's pods through it shares that rate${otherText}`,
+      evidence,
+      hint: `a configured limit, not a fault: if it is not meant to be there, remove it (tc qdisc del dev ${device} root) on the node`,
+      metrics: { device, rateBitsPerSecond: limit.rateBitsPerSecond, kind: limit.kind },
+    });
+  }
+  const root = facts.qdiscs.find((qdisc) => qdisc.device === device && qdisc.root);
+  return finding(NODE_IDS.interfaceRateLimit, node, {
+    status: 'pass',
+    summary: `${device ? `${device} (the underlay): ${root ? root.kind : 'no root qdisc'}, no rate limit` : 'no underlay interface known'}${otherText}`,
+    evidence,
+  });
+}
+
 function podRoutesFinding({ facts }: NodeCheckInput): Finding {
   const { network, node } = facts;
   const evidence: Evidence[] = [
@@ -695,6 +754,7 @@ export function nodeFindings(input: NodeCheckInput): Finding[] {
     conntrackFinding(input),
     interfaceErrorsFinding(input),
     mtuFinding(input),
+    rateLimitFinding(input),
     podRoutesFinding(input),
   ];
 }
@@ -748,6 +808,15 @@ const FLEET_FACTS: readonly FactDefinition[] = [
   },
   { fact: 'underlay MTU', compared: true, value: (f) => show(f.network.underlay?.mtu) },
   { fact: 'pod MTU', compared: true, value: (f) => show(f.network.podMtu) },
+  {
+    fact: 'underlay rate limit',
+    compared: true,
+    value: (f) => {
+      if (f.qdiscs.length === 0 || !f.network.underlay) return undefined;
+      const limit = rateLimit(f, f.network.underlay.device);
+      return limit ? `${formatBits(limit.rateBitsPerSecond)} (${limit.kind})` : 'none';
+    },
+  },
   { fact: 'kube-proxy mode', compared: true, value: (f) => f.kubeProxy.mode },
   { fact: 'kube-proxy rules', compared: false, value: (f) => show(f.kubeProxy.programmed.length) },
   { fact: 'iptables backend', compared: true, value: (f) => f.iptables.backend },

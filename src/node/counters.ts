@@ -1,9 +1,11 @@
 /**
- * A node's packet counters: NIC statistics and MTUs from /sys/class/net, and the packet counters of its firewall
- * rules (iptables legacy, iptables-nft, native nftables). One fixed script prints them all in a node-inspector pod
+ * A node's packet counters: NIC statistics and MTUs from /sys/class/net, the packet counters of its firewall
+ * rules (iptables legacy, iptables-nft, native nftables), and its interfaces' queueing disciplines (`tc`). One fixed script prints them all in a node-inspector pod
  * (hostNetwork, privileged); a pure parser reads its output and a pure diff says what moved between two snapshots —
- * the evidence for "NIC errors" and "a firewall drops it" (bw's causes, node's interface checks).
+ * the evidence for "NIC errors", "a firewall drops it" and "a qdisc limits the rate" (bw's causes, node's checks).
  */
+
+import { formatBits } from '../lib/units.js';
 
 /**
  * Printed in sections (`### <name>`). `grep -H .` prints `path:value` for every file, one line each.
@@ -22,6 +24,8 @@ export const COUNTERS_SCRIPT = [
   'ip6tables-nft-save -c 2>/dev/null',
   'echo "### nftables"',
   'nft -j list ruleset 2>/dev/null',
+  'echo "### qdisc"',
+  'tc -s -j qdisc show 2>/dev/null',
   'true',
 ].join('\n');
 
@@ -75,9 +79,29 @@ export interface FirewallRule {
   readonly bytes: number;
 }
 
+/** One queueing discipline of an interface, as `tc -s -j qdisc show` prints it. */
+export interface Qdisc {
+  readonly device: string;
+  readonly kind: string;
+  readonly handle: string;
+  /** The interface's root (egress) qdisc, not a child of a classful one or the ingress hook. */
+  readonly root: boolean;
+  /**
+   * The rate it holds the interface's egress to, bits/s: tbf's. Undefined for others: htb keeps its rates in classes,
+   * and cake is not read (not in the kernel this was checked on).
+   */
+  readonly rateBitsPerSecond: number | undefined;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly drops: number;
+  /** Packets that found the rate exhausted and had to wait (tbf) — the shaper at work. */
+  readonly overlimits: number;
+}
+
 export interface CounterSnapshot {
   readonly interfaces: readonly InterfaceCounters[];
   readonly rules: readonly FirewallRule[];
+  readonly qdiscs: readonly Qdisc[];
   /** Backends that printed at least one table (empty: no firewall readable, which is itself worth saying). */
   readonly backends: readonly FirewallBackend[];
 }
@@ -123,7 +147,55 @@ export function parseCounters(output: string): CounterSnapshot {
   );
   if (nft.length > 0) backends.add('nftables');
   rules.push(...nft);
-  return { interfaces: parseNicStatistics(parts.get('nic') ?? ''), rules, backends: [...backends] };
+  return {
+    interfaces: parseNicStatistics(parts.get('nic') ?? ''),
+    rules,
+    backends: [...backends],
+    qdiscs: parseQdiscJson(parts.get('qdisc') ?? ''),
+  };
+}
+
+interface TcQdiscJson {
+  readonly kind?: string;
+  readonly handle?: string;
+  readonly dev?: string;
+  readonly root?: boolean;
+  readonly options?: { readonly rate?: unknown };
+  readonly bytes?: number;
+  readonly packets?: number;
+  readonly drops?: number;
+  readonly overlimits?: number;
+}
+
+/**
+ * `tc -s -j qdisc show` (iproute2 prints JSON since 4.13). tbf's `rate` is bytes per second, tc's own unit
+ * (`rate 100mbit` prints 12500000). Anything unreadable is no qdiscs. Pure.
+ */
+export function parseQdiscJson(text: string): Qdisc[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return (parsed as TcQdiscJson[]).flatMap((entry) => {
+    if (typeof entry.dev !== 'string' || typeof entry.kind !== 'string') return [];
+    const rate = entry.kind === 'tbf' ? entry.options?.rate : undefined;
+    return [
+      {
+        device: entry.dev,
+        kind: entry.kind,
+        handle: entry.handle ?? '',
+        root: entry.root === true,
+        rateBitsPerSecond: typeof rate === 'number' && rate > 0 ? rate * 8 : undefined,
+        bytes: entry.bytes ?? 0,
+        packets: entry.packets ?? 0,
+        drops: entry.drops ?? 0,
+        overlimits: entry.overlimits ?? 0,
+      },
+    ];
+  });
 }
 
 /** `grep -H . /sys/class/net/*\/mtu /sys/class/net/*\/statistics/*` output; names cannot hold `/` or `:`. */
@@ -256,11 +328,22 @@ export interface RuleChange {
   readonly bytes: number;
 }
 
+export interface ShaperChange {
+  /** The qdisc as the later snapshot saw it. */
+  readonly qdisc: Qdisc & { readonly rateBitsPerSecond: number };
+  /** What it passed, made wait and dropped between the two snapshots. */
+  readonly bytes: number;
+  readonly overlimits: number;
+  readonly drops: number;
+}
+
 export interface CountersDiff {
   /** NIC error/drop counters ({@link NIC_ERROR_COUNTERS}) that grew, largest first. */
   readonly nicErrors: readonly CounterChange[];
   /** DROP/REJECT rules and policies whose packet count grew, largest first. */
   readonly droppingRules: readonly RuleChange[];
+  /** Rate-limiting qdiscs that passed traffic, most bytes first. */
+  readonly shapers: readonly ShaperChange[];
 }
 
 /**
@@ -291,7 +374,29 @@ export function diffCounters(before: CounterSnapshot, after: CounterSnapshot): C
   return {
     nicErrors: nicErrors.sort((a, b) => b.delta - a.delta),
     droppingRules: droppingRules.sort((a, b) => b.packets - a.packets),
+    shapers: shaperChanges(before.qdiscs, after.qdiscs),
   };
+}
+
+/** A qdisc replaced between the snapshots (a new handle) starts its counters again: skipped, like a new veth. */
+function shaperChanges(before: readonly Qdisc[], after: readonly Qdisc[]): ShaperChange[] {
+  const key = (qdisc: Qdisc): string => `${qdisc.device}\u0000${qdisc.kind}\u0000${qdisc.handle}`;
+  const earlier = new Map(before.map((qdisc) => [key(qdisc), qdisc]));
+  return after
+    .flatMap((qdisc) => {
+      const old = earlier.get(key(qdisc));
+      const rate = qdisc.rateBitsPerSecond;
+      if (!old || rate === undefined || qdisc.bytes <= old.bytes) return [];
+      return [
+        {
+          qdisc: { ...qdisc, rateBitsPerSecond: rate },
+          bytes: qdisc.bytes - old.bytes,
+          overlimits: Math.max(0, qdisc.overlimits - old.overlimits),
+          drops: Math.max(0, qdisc.drops - old.drops),
+        },
+      ];
+    })
+    .sort((a, b) => b.bytes - a.bytes);
 }
 
 /** A rule's identity across snapshots: where it is, its text, and which of identical rules in that chain it is. */
@@ -311,6 +416,10 @@ export function describeCountersDiff(diff: CountersDiff): string {
     ...diff.nicErrors.map((change) => `${change.interface} ${change.counter} +${change.delta} (now ${change.after})`),
     ...diff.droppingRules.map(
       ({ rule, packets }) => `${rule.backend} ${rule.family} ${rule.table}: ${rule.rule} counted +${packets} packets`,
+    ),
+    ...diff.shapers.map(
+      ({ qdisc, bytes, overlimits, drops }) =>
+        `${qdisc.device} qdisc ${qdisc.kind} rate ${formatBits(qdisc.rateBitsPerSecond)}: sent +${bytes} bytes, overlimits +${overlimits}, dropped +${drops}`,
     ),
   ].join('\n');
 }

@@ -5,7 +5,13 @@
  * to the other nodes' pod CIDRs). Pure.
  */
 import type { InspectPlan } from './collect.js';
-import { parseCounters, type CounterSnapshot, type FirewallRule, type InterfaceCounters } from './counters.js';
+import {
+  parseCounters,
+  type CounterSnapshot,
+  type FirewallRule,
+  type InterfaceCounters,
+  type Qdisc,
+} from './counters.js';
 import {
   iptablesServicePorts,
   kubeServicesRules,
@@ -223,6 +229,8 @@ export interface NodeFacts {
   readonly interfaces: readonly NodeInterface[];
   /** NIC statistics of every interface (counters.ts). */
   readonly counters: readonly InterfaceCounters[];
+  /** Every interface's queueing disciplines (`tc -s -j qdisc show`); empty when tc printed nothing. */
+  readonly qdiscs: readonly Qdisc[];
   readonly network: NetworkFacts;
 }
 
@@ -520,6 +528,7 @@ export function nodeFacts(input: FactsInput): NodeFacts {
     },
     interfaces,
     counters: counters.interfaces,
+    qdiscs: counters.qdiscs,
     network,
   };
 }

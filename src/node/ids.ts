@@ -11,6 +11,7 @@ export const NODE_IDS = {
   sysctl: 'node.sysctl',
   interfaceErrors: 'node.interface.errors',
   interfaceMtu: 'node.interface.mtu',
+  interfaceRateLimit: 'node.interface.rate-limit',
   conntrack: 'node.conntrack',
   podRoutes: 'node.routes.pod-cidr',
   oddOneOut: 'node.odd-one-out',

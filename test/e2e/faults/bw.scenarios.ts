@@ -42,7 +42,8 @@ export const scenarios: readonly FaultScenario[] = [
   {
     fault: FAULTS.rate,
     command: 'bw',
-    title: 'every pair of the capped node measures the cap ±15 % and is an outlier',
+    title:
+      'every pair of the capped node measures the cap ±15 % and is an outlier, the node’s qdisc named as the cause',
     exclusive: true,
     async run(ctx) {
       const [short, mbit] = FAULTS.rate.args;
@@ -52,10 +53,11 @@ export const scenarios: readonly FaultScenario[] = [
         const measured = result.data.results.find((pair) => `${pair.from}→${pair.to}` === subject);
         const rate = (measured?.bitsPerSecond ?? 0) / 1e6;
         assert.ok(Math.abs(rate - Number(mbit)) <= 0.15 * Number(mbit), `${subject}: ${rate.toFixed(1)} Mbit/s`);
-        assert.ok(
-          flagged(result, 'bw.pair.outlier', subject),
-          `${subject} is an outlier:\n${describeFindings(result)}`,
-        );
+        const outlier = flagged(result, 'bw.pair.outlier', subject);
+        assert.ok(outlier, `${subject} is an outlier:\n${describeFindings(result)}`);
+        // The fault is a tbf qdisc on the node's eth0: named as the cause, on that node.
+        assert.equal(outlier.metrics?.['cause'], 'shaper', outlier.summary);
+        assert.equal(outlier.metrics?.['causeNode'], labNode(short), outlier.summary);
       }
       const others = result.findings.filter(
         (finding) => finding.id === 'bw.pair.outlier' && !pairsWith(ctx, short).includes(finding.subject),

@@ -182,5 +182,15 @@ export const scenarios: readonly FaultScenario[] = [
   },
   diagnoses(FAULTS.mtu, 'doctor.mtu', nodeSubject('worker2')),
   diagnoses(FAULTS.loss, 'doctor.firewall', nodeSubject('worker3'), { quick: false }),
-  diagnoses(FAULTS.rate, 'doctor.bandwidth-outlier', nodeSubject('worker2'), { quick: false }),
+  diagnoses(FAULTS.rate, 'doctor.traffic-shaping', nodeSubject('worker2'), {
+    quick: false,
+    extra(result) {
+      // One cause, one diagnosis: the slow pairs, the node's rate limit and its odd fact are all its evidence.
+      assertNotReported(result.data.diagnoses, 'doctor.bandwidth-outlier', ['error', 'warning']);
+      assertNotReported(result.data.diagnoses, 'doctor.odd-node', ['error', 'warning']);
+      const shaping = result.data.diagnoses.find((d) => d.id === 'doctor.traffic-shaping');
+      assert.match(shaping?.cause ?? '', /eth0 is limited to 100\.0 Mbit\/s by a tbf qdisc/);
+      assert.ok(shaping?.supporting.some((ref) => ref.id === 'node.interface.rate-limit'));
+    },
+  }),
 ];

@@ -58,4 +58,26 @@ export const scenarios: readonly FaultScenario[] = [
       }
     },
   },
+  {
+    fault: FAULTS.rate,
+    command: 'node',
+    title: 'the capped node’s uplink rate limit is named (a warning: a configuration), and it is the odd one out',
+    async run(ctx) {
+      const [short, mbit] = FAULTS.rate.args;
+      const run = await ctx.netdiag(['node', '-o', 'json', '--pod-running-timeout', '3m']);
+      const result = parseJson<DiagnosticResult<NodeData>>(run);
+      assert.equal(run.status, 0, `warnings only: exit 0; stderr: ${run.stderr}`);
+      assertReported(result.findings, { id: NODE_IDS.interfaceRateLimit, subject: nodeSubject(short), status: 'warn' });
+      const limit = result.findings.find(
+        (f) => f.id === NODE_IDS.interfaceRateLimit && f.subject === nodeSubject(short),
+      );
+      assert.deepEqual(limit?.metrics, { device: 'eth0', rateBitsPerSecond: Number(mbit) * 1e6, kind: 'tbf' });
+      const odd = result.findings.find((f) => f.id === NODE_IDS.oddOneOut && f.subject === nodeSubject(short));
+      assert.equal(odd?.metrics?.['underlay rate limit'], `${Number(mbit).toFixed(1)} Mbit/s (tbf)`);
+      for (const node of otherNodes(ctx.nodes, short)) {
+        assertReported(result.findings, { id: NODE_IDS.interfaceRateLimit, subject: `node/${node}`, status: 'pass' });
+        assertNotReported(result.findings, NODE_IDS.oddOneOut, ['warn', 'fail'], `node/${node}`);
+      }
+    },
+  },
 ];

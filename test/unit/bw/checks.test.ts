@@ -12,7 +12,7 @@ import {
 } from '../../../src/bw/checks.js';
 import type { BwData, NetworkRatio, PairResult } from '../../../src/bw/model.js';
 import { bwData, pairResult, W1, W2, W3 } from './data.js';
-import { diffCounters, parseCounters, type FirewallRule } from '../../../src/node/counters.js';
+import { diffCounters, parseCounters, parseQdiscJson, type FirewallRule } from '../../../src/node/counters.js';
 
 const G = 1e9;
 const M = 1e6;
@@ -34,7 +34,14 @@ const counters = (name: string) =>
 /** Real counters (test/fixtures/node): a statistic DROP rule, a REJECT, an nft drop and a veth tx_dropped moved. */
 const realDiff = diffCounters(counters('counters-before.txt'), counters('counters-after.txt'));
 const quietDiff = diffCounters(counters('counters-after.txt'), counters('counters-after.txt'));
-const nicOnlyDiff = { nicErrors: realDiff.nicErrors, droppingRules: [] };
+const nicOnlyDiff = { nicErrors: realDiff.nicErrors, droppingRules: [], shapers: [] };
+const qdiscs = (name: string) =>
+  parseQdiscJson(readFileSync(new URL(`../../../../test/fixtures/node/${name}`, import.meta.url), 'utf8'));
+/** Real qdiscs of worker2 under the lab's `fault rate worker2 100`, around a 2 s test: eth0's tbf passed it. */
+const shapedDiff = diffCounters(
+  { ...counters('counters-after.txt'), qdiscs: qdiscs('qdisc-worker2-before.json') },
+  { ...counters('counters-after.txt'), qdiscs: qdiscs('qdisc-worker2-after.json') },
+);
 
 describe('referenceRate: what the cluster’s links reach', () => {
   it('is the median of each node’s fastest link, so one slow node does not drag it down', () => {
@@ -173,16 +180,19 @@ describe('likeliestCause (evidence from real counters)', () => {
     const block = rule('raw', 'PREROUTING', '-A PREROUTING -p tcp -m tcp --dport 5201 -j DROP');
     const both = evidence({
       counters: [
-        { node: W1, diff: { nicErrors: [], droppingRules: [{ rule: loss, packets: 11, bytes: 660 }] } },
-        { node: W3, diff: { nicErrors: [], droppingRules: [{ rule: block, packets: 5, bytes: 300 }] } },
+        { node: W1, diff: { nicErrors: [], droppingRules: [{ rule: loss, packets: 11, bytes: 660 }], shapers: [] } },
+        { node: W3, diff: { nicErrors: [], droppingRules: [{ rule: block, packets: 5, bytes: 300 }], shapers: [] } },
       ],
     });
     assert.match(
-      likeliestCause(both, true).summary,
+      likeliestCause(both, { blocked: true, bitsPerSecond: null }).summary,
       /\(raw PREROUTING on worker3\.kube\.local dropped 5: -A PREROUTING -p tcp -m tcp --dport 5201 -j DROP\)$/,
     );
     // A slow link that did connect: the rule that dropped most is the likeliest.
-    assert.match(likeliestCause(both, false).summary, /\(mangle POSTROUTING on worker1\.kube\.local dropped 11: /);
+    assert.match(
+      likeliestCause(both, { blocked: false, bitsPerSecond: 1 * M }).summary,
+      /\(mangle POSTROUTING on worker1\.kube\.local dropped 11: /,
+    );
   });
   it("UDP loss the receiver's socket buffer dropped is the host's (receiver-buffer), ahead of anything else", () => {
     const verdict = likeliestCause(
@@ -199,6 +209,39 @@ describe('likeliestCause (evidence from real counters)', () => {
     assert.equal(verdict.evidence[0]?.command, 'cat /proc/net/snmp (Udp: RcvbufErrors)');
     // Drops that explain less than half of the loss: the network is still the suspect.
     assert.equal(likeliestCause(evidence({ udpLoss: { receiver: W2, lost: 1000, bufferDropped: 100 } })).cause, 'none');
+  });
+  it('a tbf that passed the test and whose rate the pair measured is the cause (shaper), named with its device and node', () => {
+    const shaped = evidence({
+      counters: [
+        { node: W1, diff: quietDiff },
+        { node: W2, diff: shapedDiff },
+      ],
+    });
+    const verdict = likeliestCause(shaped, { blocked: false, bitsPerSecond: 95.4 * M, sender: W2 });
+    assert.equal(verdict.cause, 'shaper');
+    assert.equal(verdict.node, W2);
+    assert.equal(
+      verdict.summary,
+      `traffic shaping: eth0 on ${W2} (the sender) is limited to 100.0 Mbit/s by its tbf qdisc (2422 overlimits during the test), and the pair measured 95.4 Mbit/s`,
+    );
+    const shapedBoth = evidence({
+      counters: [
+        { node: W1, diff: shapedDiff },
+        { node: W2, diff: shapedDiff },
+      ],
+    });
+    assert.equal(likeliestCause(shapedBoth, { blocked: false, bitsPerSecond: 95 * M, sender: W2 }).node, W2);
+    assert.match(verdict.evidence.map((line) => line.output).join('\n'), /eth0 qdisc tbf rate 100\.0 Mbit\/s/);
+  });
+  it('a shaper is not the cause when the pair measured well below or above its rate, or a rule dropped packets', () => {
+    const shaped = evidence({ counters: [{ node: W2, diff: shapedDiff }] });
+    assert.equal(likeliestCause(shaped, { blocked: false, bitsPerSecond: 30 * M }).cause, 'none');
+    assert.equal(likeliestCause(shaped, { blocked: false, bitsPerSecond: 5 * G }).cause, 'none');
+    assert.equal(likeliestCause(shaped, { blocked: true, bitsPerSecond: null }).cause, 'none');
+    const alsoDropping = evidence({
+      counters: [{ node: W2, diff: { ...shapedDiff, droppingRules: realDiff.droppingRules } }],
+    });
+    assert.equal(likeliestCause(alsoDropping, { blocked: false, bitsPerSecond: 95 * M }).cause, 'firewall');
   });
   it('names the rule and the node, and shows the counters as evidence', () => {
     const verdict = likeliestCause(evidence({ counters: [{ node: W3, diff: realDiff }] }));

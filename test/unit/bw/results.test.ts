@@ -124,7 +124,7 @@ describe('networkRatios', () => {
 });
 
 describe('MTU evidence', () => {
-  const snapshot = (text: string) => ({ interfaces: parseNicStatistics(text), rules: [], backends: [] });
+  const snapshot = (text: string) => ({ interfaces: parseNicStatistics(text), rules: [], backends: [], qdiscs: [] });
   it('interfaces both nodes have, loopback aside, whose MTUs differ', () => {
     const worker1 = snapshot(
       '/sys/class/net/eth0/mtu:1500\n/sys/class/net/cni0/mtu:1500\n/sys/class/net/lo/mtu:65536\n/sys/class/net/veth1/mtu:1500\n',

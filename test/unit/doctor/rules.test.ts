@@ -217,6 +217,33 @@ const cases: Case[] = [
     diagnoses: [{ id: 'doctor.bandwidth-outlier', subject: node(W2), severity: 'error' }],
   },
   {
+    name: "a qdisc caps one node's links: traffic shaping on the node the shaper is on, with its node findings",
+    findings: [
+      ...healthy,
+      ...perNode('node.interface.rate-limit', [W2], 'warn', { device: 'eth0', rateBitsPerSecond: 100e6, kind: 'tbf' }),
+      ...perNode('node.odd-one-out', [W2], 'warn', { 'underlay rate limit': '100.0 Mbit/s (tbf)' }).map((x) =>
+        x.status === 'warn'
+          ? { ...x, summary: 'differs from the other nodes: underlay rate limit 100.0 Mbit/s (tbf) (others none)' }
+          : x,
+      ),
+      ...perPair('bw.pair.outlier', touches(W2), 'fail', { cause: 'shaper', causeNode: W2 }),
+    ],
+    diagnoses: [{ id: 'doctor.traffic-shaping', subject: node(W2), severity: 'error' }],
+  },
+  {
+    name: 'a shaper on the sender of one slow path: the node it is on, not the path',
+    findings: [
+      ...healthy,
+      ...perPair('bw.pair.outlier', (from, to) => from === W1 && to === W3, 'fail', { cause: 'shaper', causeNode: W1 }),
+    ],
+    diagnoses: [{ id: 'doctor.traffic-shaping', subject: node(W1), severity: 'error' }],
+  },
+  {
+    name: 'a rate limit node reports alone (doctor --quick runs no bw): a warning on that node',
+    findings: [...healthy, ...perNode('node.interface.rate-limit', [W3], 'warn')],
+    diagnoses: [{ id: 'doctor.traffic-shaping', subject: node(W3), severity: 'warning' }],
+  },
+  {
     name: 'one slow path: the path',
     findings: [...healthy, ...perPair('bw.pair.outlier', between(W1, W3), 'warn', { cause: 'none' })],
     diagnoses: [{ id: 'doctor.bandwidth-outlier', subject: pair(W1, W3), severity: 'warning' }],
@@ -337,4 +364,20 @@ describe('localise', () => {
   });
   it('a same-node or cluster finding is about the cluster', () =>
     assert.deepEqual(subjects([f('x', 'cluster', 'fail')]), ['cluster']));
+});
+
+describe('doctor.traffic-shaping names what is limited', () => {
+  it('the device, rate and qdisc the node finding read; without one, the qdisc in general', () => {
+    const withNode = correlate([
+      ...perNode('node.interface.rate-limit', [W2], 'warn', { device: 'eth0', rateBitsPerSecond: 100e6, kind: 'tbf' }),
+      ...perPair('bw.pair.outlier', touches(W2), 'fail', { cause: 'shaper', causeNode: W2 }),
+    ]);
+    assert.equal(
+      withNode.diagnoses[0]?.cause,
+      `${W2}: eth0 is limited to 100.0 Mbit/s by a tbf qdisc — the links through it measure that limit: a configuration, not a fault of the network`,
+    );
+    assert.equal(withNode.diagnoses[0]?.supporting.length, 5);
+    const bwOnly = correlate(perPair('bw.pair.outlier', touches(W2), 'fail', { cause: 'shaper', causeNode: W2 }));
+    assert.match(bwOnly.diagnoses[0]?.cause ?? '', /: a qdisc limits the rate of an interface there \(tc\) — /);
+  });
 });

@@ -35,6 +35,13 @@ function check(facts: NodeFacts, overrides: Partial<NodeCheckInput> = {}): Map<s
 
 type Patch = (facts: NodeFacts) => NodeFacts;
 const with_ = (patch: Patch): NodeFacts => patch(structuredClone(worker1.facts));
+/** `tc qdisc replace dev eth0 root tbf rate 100mbit …`, as the lab's `fault rate` does. */
+const withUplinkTbf: Patch = (f) => ({
+  ...f,
+  qdiscs: f.qdiscs.map((q) =>
+    q.device === 'eth0' ? { ...q, kind: 'tbf', handle: '8033:', rateBitsPerSecond: 100e6, overlimits: 9365 } : q,
+  ),
+});
 
 describe('the lab’s node facts', () => {
   const facts = worker1.facts;
@@ -72,7 +79,7 @@ describe('the lab’s node facts', () => {
       [...findings.values()].filter((f) => f.status !== 'pass').map((f) => `${f.id}: ${f.summary}`),
       [],
     );
-    assert.equal(findings.size, 10);
+    assert.equal(findings.size, 11);
     assert.ok([...findings.values()].every((f) => f.subject === 'node/worker1.kube.local' && f.evidence.length > 0));
   });
 });
@@ -282,6 +289,31 @@ describe('checks on changed facts', () => {
       summary: /eth0: tx_errors 3/,
     },
     {
+      name: 'a tbf on the uplink (the lab’s rate fault)',
+      patch: withUplinkTbf,
+      id: NODE_IDS.interfaceRateLimit,
+      status: 'warn',
+      summary: /^eth0 \(the underlay\) is limited to 100\.0 Mbit\/s by a tbf qdisc: /,
+    },
+    {
+      name: 'a tbf on a pod veth only (the CNI bandwidth plugin)',
+      patch: (f) => ({
+        ...f,
+        qdiscs: f.qdiscs.map((q) => (q.device === 'veth1f812265' ? { ...q, kind: 'tbf', rateBitsPerSecond: 10e6 } : q)),
+      }),
+      id: NODE_IDS.interfaceRateLimit,
+      status: 'pass',
+      summary:
+        /^eth0 \(the underlay\): noqueue, no rate limit; 1 other interface\(s\) limited: veth1f812265 10\.0 Mbit\/s$/,
+    },
+    {
+      name: 'tc printed nothing',
+      patch: (f) => ({ ...f, qdiscs: [] }),
+      id: NODE_IDS.interfaceRateLimit,
+      status: 'skip',
+      summary: /no queueing disciplines were read/,
+    },
+    {
       name: 'uplink MTU lowered under the pods’ (the lab’s mtu fault)',
       patch: (f) => ({
         ...f,
@@ -407,6 +439,12 @@ describe('the fleet view and the odd one out', () => {
       patch: (f) => ({ ...f, iptables: { ...f.iptables, backend: 'legacy' } }),
       fact: 'iptables backend',
       value: 'legacy',
+    },
+    {
+      name: 'a rate limit on the uplink',
+      patch: withUplinkTbf,
+      fact: 'underlay rate limit',
+      value: '100.0 Mbit/s (tbf)',
     },
     {
       name: 'a loose rp_filter',

@@ -9,7 +9,9 @@ import {
   parseIptablesSave,
   parseNftJson,
   parseNicStatistics,
+  parseQdiscJson,
   udpReceiveBufferErrors,
+  type CounterSnapshot,
 } from '../../../src/node/counters.js';
 
 const fixture = (name: string): string =>
@@ -68,7 +70,7 @@ describe('parseCounters (real output, test/fixtures/node/README.md)', () => {
   });
 
   it('diff of a snapshot with itself: nothing moved', () => {
-    assert.deepEqual(diffCounters(after, after), { nicErrors: [], droppingRules: [] });
+    assert.deepEqual(diffCounters(after, after), { nicErrors: [], droppingRules: [], shapers: [] });
   });
 });
 
@@ -87,6 +89,7 @@ describe('counter parsers: edge cases', () => {
     const snapshot = (packets: number) => ({
       interfaces: [],
       backends: [],
+      qdiscs: [],
       rules: parseIptablesSave(save(packets), 'iptables-legacy', 'ipv4').rules,
     });
     assert.deepEqual(
@@ -101,6 +104,7 @@ describe('counter parsers: edge cases', () => {
     const snapshot = (a: number, b: number) => ({
       interfaces: [],
       backends: [],
+      qdiscs: [],
       rules: parseIptablesSave(save(a, b), 'iptables-nft', 'ipv4').rules,
     });
     assert.deepEqual(
@@ -126,7 +130,7 @@ describe('counter parsers: edge cases', () => {
       parseNicStatistics(
         `/sys/class/net/${name}/mtu:1500\n/sys/class/net/${name}/statistics/rx_crc_errors:${errors}\n`,
       );
-    const snapshot = (interfaces: ReturnType<typeof nic>) => ({ interfaces, rules: [], backends: [] });
+    const snapshot = (interfaces: ReturnType<typeof nic>) => ({ interfaces, rules: [], backends: [], qdiscs: [] });
     assert.deepEqual(diffCounters(snapshot(nic('eth0', 5)), snapshot(nic('eth0', 2))).nicErrors, []);
     assert.deepEqual(diffCounters(snapshot(nic('veth1', 0)), snapshot(nic('veth2', 9))).nicErrors, []);
     assert.deepEqual(
@@ -147,7 +151,12 @@ describe('counter parsers: edge cases', () => {
   });
 
   it('output without any section (a shell that failed) is an empty snapshot', () => {
-    assert.deepEqual(parseCounters('sh: 1: grep: not found\n'), { interfaces: [], rules: [], backends: [] });
+    assert.deepEqual(parseCounters('sh: 1: grep: not found\n'), {
+      interfaces: [],
+      rules: [],
+      backends: [],
+      qdiscs: [],
+    });
   });
 
   it('runs the fixed script through sh -c', () => {
@@ -172,5 +181,63 @@ describe('udpReceiveBufferErrors', () => {
   it('nothing to read: undefined', () => {
     assert.equal(udpReceiveBufferErrors(''), undefined);
     assert.equal(udpReceiveBufferErrors('Udp: InDatagrams NoPorts\nUdp: 1 2\n'), undefined);
+  });
+});
+
+describe('qdiscs (real tc -s -j qdisc show, test/fixtures/node/README.md)', () => {
+  const before = parseQdiscJson(fixture('qdisc-worker2-before.json'));
+  const after = parseQdiscJson(fixture('qdisc-worker2-after.json'));
+  const snapshot = (qdiscs: CounterSnapshot['qdiscs']): CounterSnapshot => ({
+    interfaces: [],
+    rules: [],
+    backends: [],
+    qdiscs,
+  });
+
+  it("reads tbf's rate (bytes/s in tc's JSON) as bits/s; qdiscs without one have none", () => {
+    assert.deepEqual(
+      before.map((qdisc) => [qdisc.device, qdisc.kind, qdisc.root, qdisc.rateBitsPerSecond]),
+      [
+        ['lo', 'noqueue', true, undefined],
+        ['eth0', 'tbf', true, 100e6],
+        ['cni0', 'noqueue', true, undefined],
+        ['veth28af843e', 'noqueue', true, undefined],
+      ],
+    );
+    const scratch = parseQdiscJson(fixture('qdisc-scratch.json'));
+    assert.deepEqual(
+      scratch.map((qdisc) => [qdisc.device, qdisc.kind, qdisc.rateBitsPerSecond]),
+      [
+        ['d0', 'noqueue', undefined],
+        ['e1', 'tbf', 1e9],
+        ['d1', 'htb', undefined],
+      ],
+    );
+  });
+
+  it('the COUNTERS_SCRIPT section is read into the snapshot; no tc, no qdiscs', () => {
+    const output = `### nic\n### qdisc\n${fixture('qdisc-worker2-after.json')}`;
+    assert.equal(parseCounters(output).qdiscs.length, 5);
+    assert.deepEqual(parseQdiscJson(''), []);
+    assert.deepEqual(parseQdiscJson('sh: tc: not found'), []);
+    assert.deepEqual(parseQdiscJson('{"kind":"tbf"}'), []);
+  });
+
+  it('diff: the shaper that passed the test, with its overlimits; the rest are not shapers', () => {
+    const diff = diffCounters(snapshot(before), snapshot(after));
+    assert.deepEqual(
+      diff.shapers.map(({ qdisc, bytes, overlimits, drops }) => [qdisc.device, bytes, overlimits, drops]),
+      [['eth0', 25507839, 2422, 0]],
+    );
+    assert.match(
+      describeCountersDiff(diff),
+      /^eth0 qdisc tbf rate 100\.0 Mbit\/s: sent \+25507839 bytes, overlimits \+2422, dropped \+0$/m,
+    );
+  });
+
+  it('a shaper that passed nothing, or was replaced in between (new handle, counters from 0), did not move', () => {
+    assert.deepEqual(diffCounters(snapshot(after), snapshot(after)).shapers, []);
+    const replaced = after.map((qdisc) => (qdisc.kind === 'tbf' ? { ...qdisc, handle: '8034:' } : qdisc));
+    assert.deepEqual(diffCounters(snapshot(before), snapshot(replaced)).shapers, []);
   });
 });
