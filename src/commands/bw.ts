@@ -15,7 +15,8 @@ export default class Bw extends NetdiagCommand {
     'selected nodes in rounds in which no node takes part twice: the fewest rounds possible. Prints the matrix in ' +
     'Gbit/s (rows: from, columns: to), then findings: pairs far below what the cluster’s links reach, TCP ' +
     'retransmits, UDP loss, pod network much slower than host network, CPU-bound tests. For each bad link it names ' +
-    'the likeliest cause (NIC errors, a firewall rule that dropped packets, an MTU problem) from the nodes’ counters ' +
+    'the likeliest cause (NIC errors, a firewall rule that dropped packets, an MTU problem, a qdisc that holds the ' +
+    'link to a rate) from the nodes’ counters ' +
     'read before and after its test and a don’t-fragment ping. Exit 1 when a link is bad; Ctrl-C prints the ' +
     'finished pairs and exits 130.';
   static override examples = [
