@@ -91,6 +91,14 @@ export function flagPairs(data: BwData): Flag[] {
       flags.push({ id: BW_IDS.pair, result, summary: `${subject}: ${result.error ?? 'no result'}`, metrics: {} });
       continue;
     }
+    if (data.minBitsPerSecond !== null && result.bitsPerSecond < data.minBitsPerSecond) {
+      flags.push({
+        id: BW_IDS.belowMin,
+        result,
+        summary: `${subject}: ${formatBits(result.bitsPerSecond)}, below the ${formatBits(data.minBitsPerSecond)} of --min-rate`,
+        metrics: { minBitsPerSecond: data.minBitsPerSecond },
+      });
+    }
     const reference = references.get(result.network);
     if (reference !== undefined && result.bitsPerSecond * OUTLIER_FACTOR < reference) {
       const reached = `the ${formatBits(reference)} the cluster's links reach`;

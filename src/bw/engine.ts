@@ -136,6 +136,7 @@ export async function runBw(ctx: DiagnosticContext, options: BwOptions): Promise
     networks: options.networks,
     test: options.test,
     serial: options.serial,
+    minBitsPerSecond: options.minBitsPerSecond ?? null,
     schedule: scheduled,
     results,
     ratios: networkRatios(results),

@@ -4,6 +4,8 @@ export const BW_IDS = {
   pair: 'bw.pair',
   /** Far below what the cluster's links typically reach. */
   outlier: 'bw.pair.outlier',
+  /** Below the rate the user said every link must reach (`--min-rate`): catches a slowdown every pair shares. */
+  belowMin: 'bw.pair.below-min',
   retransmits: 'bw.pair.retransmits',
   udpLoss: 'bw.pair.udp-loss',
   /** Pod network much slower than the host network between the same nodes. */

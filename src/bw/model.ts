@@ -15,6 +15,8 @@ export interface BwOptions {
   readonly test: IperfTest;
   /** One test at a time in the whole cluster. */
   readonly serial: boolean;
+  /** The rate every pair must reach (`--min-rate`), bits/s; undefined: only outliers among the pairs are bad. */
+  readonly minBitsPerSecond: number | undefined;
 }
 
 /** One measured direction between two nodes on one network. */
@@ -64,6 +66,8 @@ export interface BwData {
   readonly networks: readonly Network[];
   readonly test: IperfTest;
   readonly serial: boolean;
+  /** `--min-rate` in bits/s; null when not given. */
+  readonly minBitsPerSecond: number | null;
   /** Rounds per network as scheduled, and the fewest possible. */
   readonly schedule: readonly {
     readonly network: Network;

@@ -35,6 +35,8 @@ export interface BwFlagValues {
   readonly port: number;
   readonly network: string;
   readonly serial?: boolean;
+  /** A pair measuring less fails (`bw.pair.below-min`), e.g. `1G`. */
+  readonly 'min-rate'?: string;
 }
 
 /**
@@ -125,6 +127,7 @@ export function bwOptions(flags: BwFlagValues, nodes: readonly string[]): BwOpti
     pairs: requestedPairs(flags, nodes),
     networks: network === 'both' ? ['pod', 'host'] : [network],
     serial: flags.serial === true,
+    minBitsPerSecond: flags['min-rate'] === undefined ? undefined : parseBitrate(flags['min-rate'], '--min-rate'),
     test: {
       protocol,
       parallel: parsePositiveInt(flags.parallel, '--parallel', 128),
@@ -144,11 +147,11 @@ export function bwOptions(flags: BwFlagValues, nodes: readonly string[]): BwOpti
   };
 }
 
-/** `500M`, `2G`, `100k` or plain bits/s (powers of 1000, as iperf3 reads -b). */
-export function parseBitrate(text: string): number {
+/** `500M`, `2G`, `100k` or plain bits/s (powers of 1000, as iperf3 reads -b), for `flag`. */
+export function parseBitrate(text: string, flag = '--bitrate'): number {
   try {
-    return parseSize(text, '--bitrate');
+    return parseSize(text, flag);
   } catch {
-    throw usageError(`invalid --bitrate "${text}"`, 'use bits per second with an optional unit, e.g. 500M or 2G');
+    throw usageError(`invalid ${flag} "${text}"`, 'use bits per second with an optional unit, e.g. 500M or 2G');
   }
 }

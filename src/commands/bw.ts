@@ -25,6 +25,7 @@ export default class Bw extends NetdiagCommand {
     '<%= config.bin %> bw --from worker1 -o wide',
     '<%= config.bin %> bw --pairs worker1:worker2,worker3:worker1 --parallel 4',
     '<%= config.bin %> bw --protocol udp --bitrate 500M',
+    '<%= config.bin %> bw --min-rate 9G',
   ];
   static override flags = {
     ...diagnosticFlags,
@@ -88,6 +89,11 @@ export default class Bw extends NetdiagCommand {
       helpGroup: TEST,
     }),
     length: Flags.string({ char: 'l', description: 'Bytes per write, e.g. 128K (iperf3 -l).', helpGroup: TEST }),
+    'min-rate': Flags.string({
+      description:
+        'The rate every pair must reach, e.g. 9G: a pair below it fails (bw.pair.below-min) with its likeliest cause. Outliers are judged against the other pairs, so a slowdown all pairs share needs this.',
+      helpGroup: TEST,
+    }),
     port: Flags.integer({
       char: 'p',
       description: 'iperf3 server port.',

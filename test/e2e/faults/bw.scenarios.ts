@@ -66,6 +66,27 @@ export const scenarios: readonly FaultScenario[] = [
     },
   },
   {
+    fault: FAULTS.rate,
+    command: 'bw',
+    title: '--min-rate: two nodes behind the cap are no outliers, yet fail below the rate, the qdisc named',
+    exclusive: true,
+    async run(ctx) {
+      const [short] = FAULTS.rate.args;
+      const other = ctx.nodes.find((node) => node !== labNode(short));
+      assert.ok(other);
+      const nodes = ['--nodes', `${labNode(short)},${other}`, ...MEASURE];
+      const { status, result } = await bw(ctx, [...nodes, '--min-rate', '1G']);
+      assert.equal(status, 1, describeFindings(result));
+      assert.equal(result.data.minBitsPerSecond, 1e9);
+      for (const subject of [`${labNode(short)}→${other}`, `${other}→${labNode(short)}`]) {
+        const below = flagged(result, 'bw.pair.below-min', subject);
+        assert.ok(below, `${subject} below --min-rate\n${describeFindings(result)}`);
+        assert.equal(below.metrics?.['cause'], 'shaper', below.summary);
+        assert.equal(flagged(result, 'bw.pair.outlier', subject), undefined, 'two capped pairs: neither is an outlier');
+      }
+    },
+  },
+  {
     fault: FAULTS.loss,
     command: 'bw',
     title: 'packet loss: retransmits flagged on the lossy node’s pairs, the firewall named as the cause',

@@ -132,6 +132,38 @@ describe('flagPairs', () => {
   });
 });
 
+describe('--min-rate: below-min', () => {
+  /** Two nodes behind the same 100 Mbit/s cap: no pair is an outlier among the others. */
+  const capped = [result(W1, W2, 95 * M), result(W2, W1, 96 * M)];
+  it('a slowdown every pair shares is no outlier, and fails every pair below --min-rate', () => {
+    assert.deepEqual(flagPairs(bwData(capped)), []);
+    const flags = flagPairs(bwData(capped, { minBitsPerSecond: 1 * G }));
+    assert.deepEqual(
+      flags.map((flag) => [flag.id, `${flag.result.from}→${flag.result.to}`, flag.metrics['minBitsPerSecond']]),
+      [
+        ['bw.pair.below-min', `${W1}→${W2}`, 1e9],
+        ['bw.pair.below-min', `${W2}→${W1}`, 1e9],
+      ],
+    );
+    assert.equal(flags[0]?.summary, `${W1}→${W2} (pod network): 95.0 Mbit/s, below the 1.00 Gbit/s of --min-rate`);
+  });
+  it('pairs at or above it pass; a failed test is bw.pair, not below-min', () => {
+    const flags = flagPairs(
+      bwData([result(W1, W2, 1 * G), result(W2, W1, null, { error: 'x' })], { minBitsPerSecond: 1 * G }),
+    );
+    assert.deepEqual(
+      flags.map((flag) => flag.id),
+      ['bw.pair'],
+    );
+  });
+  it('the finding names the cause, like an outlier', () => {
+    const findings = bwFindings(bwData(capped, { minBitsPerSecond: 1 * G }), new Map());
+    const below = findings.filter((f) => f.id === 'bw.pair.below-min');
+    assert.equal(below.length, 2);
+    assert.ok(below.every((f) => f.status === 'fail' && f.metrics?.['cause'] === 'none'));
+  });
+});
+
 describe('likeliestCause (evidence from real counters)', () => {
   const evidence = (overrides: Partial<PairEvidence>): PairEvidence => ({
     counters: [],

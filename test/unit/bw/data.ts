@@ -55,6 +55,7 @@ export function bwData(results: PairResult[], extra: Partial<BwData> = {}, ratio
     networks: [...new Set(results.map((entry) => entry.network))],
     test: DEFAULT_TEST,
     serial: false,
+    minBitsPerSecond: null,
     schedule: [],
     results,
     ratios,

@@ -41,6 +41,11 @@ describe('bwOptions', () => {
     assert.equal(bwOptions({ ...defaults, protocol: 'udp', bitrate: '200M' }, nodes).test.bitrate, 200_000_000);
   });
 
+  it('--min-rate in bits/s like --bitrate; none without it', () => {
+    assert.equal(bwOptions({ ...defaults, 'min-rate': '9G' }, nodes).minBitsPerSecond, 9e9);
+    assert.equal(bwOptions(defaults, nodes).minBitsPerSecond, undefined);
+  });
+
   it('--time, --omit, --length, --parallel in their units', () => {
     const options = bwOptions({ ...defaults, time: '1m', omit: '0', length: '64Ki', parallel: 4 }, nodes);
     assert.deepEqual(
@@ -58,6 +63,7 @@ describe('bwOptions', () => {
     ['--parallel 129', { parallel: 129 }, nodes, /--parallel 129/],
     ['--port 70000', { port: 70000 }, nodes, /--port 70000/],
     ['--bitrate fast', { protocol: 'udp', bitrate: 'fast' }, nodes, /--bitrate "fast"/],
+    ['--min-rate fast', { 'min-rate': 'fast' }, nodes, /^invalid --min-rate "fast"$/],
     ['--reverse with --bidir', { reverse: true, bidir: true }, nodes, /cannot be combined/],
     ['--protocol sctp', { protocol: 'sctp' }, nodes, /--protocol "sctp"/],
     ['--from unknown', { from: 'worker9' }, nodes, /--from "worker9" is not one of the selected nodes/],
